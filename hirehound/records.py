@@ -1,0 +1,58 @@
+"""In-flight posting records shared by the sources and the pipeline steps.
+
+A source yields `SourcePosting` (mapped onto the generic import fields) or `BadRecord`
+(a record it could not map: it becomes a dead letter, never silently dropped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class SourcePosting:
+    """One posting as a source gives it, mapped onto the common import fields."""
+
+    source: str
+    source_id: str
+    url: str | None = None
+    title: str | None = None
+    company: str | None = None
+    company_domain: str | None = None
+    location: str | None = None
+    remote: bool | None = None
+    employment_type: str | None = None
+    date_posted: str | None = None
+    valid_through: str | None = None
+    description_html: str | None = None
+    # Plain text or Markdown, when the source has no HTML.
+    description: str | None = None
+    # Salary as the source writes it ("$120k - $150k per year"), parsed by the normalize step.
+    salary: str | None = None
+    # The source record as fetched, stored raw (JSONB) before anything else happens.
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class BadRecord:
+    """A record a source could not map onto a posting, with the reason."""
+
+    source: str
+    source_id: str | None
+    payload: Any
+    error: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A per-posting failure caught at a step boundary, stored in the dead-letter table."""
+
+    step: str
+    error: str  # exception class name or a short code
+    detail: str
+    posting_id: int | None = None
+    source: str | None = None
+    source_id: str | None = None
+    payload: Any = None
