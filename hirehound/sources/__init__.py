@@ -1,0 +1,21 @@
+"""Source adapters (pipeline step 1): read postings from job boards, pages and files.
+
+Every source maps onto `SourcePosting` (the raw record kept in `payload`) or yields a
+`BadRecord` for a record it cannot map; a source that cannot be read at all raises
+`SourceFormatError` (bad payload, 4xx) or `SourceUnavailable` (network, 5xx, 429).
+"""
+
+from __future__ import annotations
+
+from hirehound.sources._demo import demo_targets
+from hirehound.sources._detect import SourceKind, board_url, detect_kind
+from hirehound.sources._read import parse_payload, read_postings
+
+__all__ = [
+    "SourceKind",
+    "board_url",
+    "demo_targets",
+    "detect_kind",
+    "parse_payload",
+    "read_postings",
+]

@@ -1,0 +1,221 @@
+"""Reading postings from files, directories, URLs and in-memory payloads."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import logging
+import sys
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from hirehound.errors import SourceFormatError
+from hirehound.records import BadRecord, SourcePosting
+from hirehound.settings import Settings
+from hirehound.sources import _ashby, _greenhouse, _jsonld, _lever
+from hirehound.sources._common import LineDecoder, bad, decode_bytes
+from hirehound.sources._detect import (
+    LINE_SUFFIXES,
+    SourceKind,
+    api_url_for_page,
+    board_url,
+    detect_kind,
+    files_in,
+    read_head,
+    split_shorthand,
+)
+from hirehound.sources._http import fetch
+from hirehound.sources._records import generic_posting, jobspy_posting
+
+log = logging.getLogger(__name__)
+
+Item = SourcePosting | BadRecord
+# A line-based file whose first this-many records all fail is not that format at all.
+_GIVE_UP_AFTER = 20
+# Long descriptions in CSV cells exceed the csv module's 128 kB default field limit.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+_DOC_PARSERS: dict[str, Callable[..., Iterator[Item]]] = {
+    "ashby": _ashby.parse,
+    "greenhouse": _greenhouse.parse,
+    "lever": _lever.parse,
+    "jsonld": _jsonld.parse,
+}
+_RECORD_MAPPERS: dict[str, Callable[[Any], Item]] = {
+    "jobspy": jobspy_posting,
+    "generic": generic_posting,
+}
+
+
+def parse_payload(
+    kind: SourceKind, data: bytes | str | dict[str, Any] | list[Any], *, origin: str = ""
+) -> Iterator[Item]:
+    """Map one payload already in memory (a board response, a page, records) onto postings."""
+    if kind not in _DOC_PARSERS and kind not in _RECORD_MAPPERS:
+        raise SourceFormatError(f"unknown source kind {kind!r}")
+    if isinstance(data, bytes):
+        data = decode_bytes(data)
+    if kind in _DOC_PARSERS:
+        if isinstance(data, str) and (kind != "jsonld" or data.lstrip()[:1] in ("{", "[")):
+            data = _loads(data, origin)
+        return _DOC_PARSERS[kind](data, origin=origin)
+    mapper = _RECORD_MAPPERS[kind]
+    if isinstance(data, dict):
+        return iter([mapper(data)])
+    if isinstance(data, list):
+        return (mapper(rec) for rec in data)
+    return _records_from_text(kind, data, origin)
+
+
+def _loads(raw: str, origin: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise SourceFormatError(f"{origin or 'payload'}: not valid JSON ({exc})") from exc
+
+
+def _records_from_text(kind: SourceKind, data: str, origin: str) -> Iterator[Item]:
+    stripped = data.lstrip("\ufeff \t\r\n")
+    if stripped[:1] == "[":
+        records = _loads(stripped, origin)
+        return (_RECORD_MAPPERS[kind](rec) for rec in records)
+    if stripped[:1] == "{":
+        return _jsonl(kind, (line for line in stripped.splitlines()), origin)
+    return _csv(kind, iter(stripped.splitlines(keepends=True)), origin)
+
+
+def _jsonl(kind: SourceKind, lines: Iterable[str], origin: str) -> Iterator[Item]:
+    mapper = _RECORD_MAPPERS[kind]
+    good = failed = 0
+    for n, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError as exc:
+            failed += 1
+            if not good and failed >= _GIVE_UP_AFTER:
+                raise SourceFormatError(
+                    f"{origin}: not JSON lines (first {failed} lines fail)"
+                ) from exc
+            yield bad(kind, line[:10_000], "bad_json", f"{origin}: line {n}: {exc}")
+            continue
+        item = mapper(rec)
+        good += isinstance(item, SourcePosting)
+        yield item
+
+
+def _csv(kind: SourceKind, lines: Iterator[str], origin: str) -> Iterator[Item]:
+    mapper = _RECORD_MAPPERS[kind]
+    try:
+        header = next(lines)
+    except StopIteration:
+        return
+    dialect = csv.excel_tab if header.count("\t") > header.count(",") else csv.excel
+
+    def rejoin() -> Iterator[str]:
+        yield header
+        yield from lines
+
+    reader = csv.DictReader(rejoin(), dialect=dialect)
+    fields = {f.strip().lower() for f in reader.fieldnames or []}
+    required = {"site", "job_url"} if kind == "jobspy" else {"source", "source_id"}
+    if not required <= fields:
+        raise SourceFormatError(
+            f"{origin}: CSV header lacks {', '.join(sorted(required - fields))} for {kind}"
+        )
+    try:
+        for row in reader:
+            rec = {k.strip().lower(): v for k, v in row.items() if k is not None}
+            if None in row:  # more cells than header columns
+                yield bad(
+                    kind, rec, "bad_csv_row", f"{origin}: line {reader.line_num}: extra cells"
+                )
+                continue
+            yield mapper({k: (v if v != "" else None) for k, v in rec.items()})
+    except csv.Error as exc:
+        raise SourceFormatError(f"{origin}: broken CSV at line {reader.line_num} ({exc})") from exc
+
+
+def _open_lines(path: Path) -> Iterator[str]:
+    """A file's lines as text, streamed (gzip or plain), decoded line by line."""
+    decode = LineDecoder()
+    with path.open("rb") as raw:
+        gz = raw.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gz else open
+    with opener(path, "rb") as fh:  # type: ignore[operator]
+        for line in fh:
+            yield decode(line)
+
+
+def read_file(path: Path, kind: SourceKind | None = None) -> Iterator[Item]:
+    """Postings from one file; line-based formats are streamed, documents read whole."""
+    kind = kind or detect_kind(str(path))
+    origin = str(path)
+    try:
+        if kind in _RECORD_MAPPERS and _is_line_based(path):
+            first = read_head(path).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+            lines = _open_lines(path)
+            if first == b"{":
+                yield from _jsonl(kind, lines, origin)
+            else:
+                yield from _csv(kind, lines, origin)
+            return
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        yield from parse_payload(kind, raw, origin=origin)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SourceFormatError(f"{path}: cannot read ({exc})") from exc
+
+
+def _is_line_based(path: Path) -> bool:
+    name = path.name.lower()
+    if name.endswith(LINE_SUFFIXES):
+        return True
+    # A .json file may still hold JSON lines; only a leading '[' means one document.
+    return read_head(path).lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+
+
+def read_postings(
+    target: str,
+    *,
+    kind: SourceKind | None = None,
+    settings: Settings,
+    client: httpx.Client | None = None,
+) -> Iterator[Item]:
+    """Postings from a file, a directory (all supported files, sorted), a URL or a shorthand.
+
+    Shorthands: `ashby:<board>`, `greenhouse:<token>`, `lever:<company>`. Bad records come
+    out as BadRecord; an unreadable source raises SourceFormatError / SourceUnavailable.
+    """
+    short = split_shorthand(target)
+    if short:
+        kind = kind or short[0]
+        target = board_url(short[0], short[1])
+    if target.startswith(("http://", "https://")):
+        page = api_url_for_page(target)
+        if page and kind in (None, page[0]):
+            kind, target = page
+        body = fetch(target, settings=settings, client=client)
+        kind = kind or detect_kind(target, head=body[:65536])
+        log.info("fetched %s (%d bytes) as %s", target, len(body), kind)
+        yield from parse_payload(kind, body, origin=target)
+        return
+    path = Path(target).expanduser()
+    if path.is_dir():
+        files = files_in(path)
+        if not files:
+            raise SourceFormatError(f"{path}: no supported files (.json, .jsonl, .csv, .html, .gz)")
+        for file in files:
+            yield from read_file(file, kind)
+        return
+    if not path.exists():
+        raise SourceFormatError(f"{path}: no such file or directory")
+    yield from read_file(path, kind)
