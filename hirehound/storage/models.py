@@ -58,7 +58,9 @@ class RawPosting(Base):
     source: Mapped[str]
     source_id: Mapped[str]
     url: Mapped[str | None]
-    payload: Mapped[dict[str, Any]]
+    payload: Mapped[Any] = mapped_column(JSONB)
+    # The source's fields mapped onto the common import shape (hirehound.records.SourcePosting).
+    record: Mapped[dict[str, Any]]
     # sha256 of the payload: an unchanged re-fetch skips reprocessing.
     content_hash: Mapped[str]
     fetched_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -114,6 +114,7 @@ def upgrade() -> None:
     sa.Column('source_id', sa.String(), nullable=False),
     sa.Column('url', sa.String(), nullable=True),
     sa.Column('payload', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('record', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('content_hash', sa.String(), nullable=False),
     sa.Column('fetched_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('first_seen_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),

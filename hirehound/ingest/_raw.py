@@ -1,0 +1,99 @@
+"""Step 1's storage half: raw records in, ids out, idempotent on (source, source_id)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from hirehound.records import DeadLetter, SourcePosting
+from hirehound.storage.models import Posting, RawPosting
+
+
+@dataclass
+class RawBatchResult:
+    """Ids to process (new or changed) and ids seen again unchanged."""
+
+    to_process: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+
+
+def payload_hash(payload: object) -> str:
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _record_dict(p: SourcePosting) -> dict[str, object]:
+    d = dataclasses.asdict(p)
+    d.pop("payload")
+    return d
+
+
+def store_raw(
+    session: Session, postings: Sequence[SourcePosting], *, force: bool = False
+) -> RawBatchResult:
+    """Upsert raw postings; an unchanged re-fetch that was fully processed is not redone."""
+    result = RawBatchResult()
+    # The same key twice in one INSERT ... ON CONFLICT fails: the last copy wins.
+    latest: dict[tuple[str, str], SourcePosting] = {}
+    for p in postings:
+        latest[(p.source, p.source_id)] = p
+    if not latest:
+        return result
+    keys = list(latest)
+    rows = []
+    for (source, source_id), p in latest.items():
+        try:
+            record = _record_dict(p)
+            rows.append(
+                {
+                    "source": source,
+                    "source_id": source_id,
+                    "url": p.url,
+                    "payload": p.payload,
+                    "record": record,
+                    "content_hash": payload_hash([p.payload, record]),
+                }
+            )
+        except (TypeError, ValueError) as exc:  # a payload JSON cannot hold
+            result.dead.append(
+                DeadLetter("store_raw", type(exc).__name__, str(exc), None, source, source_id)
+            )
+
+    before = {
+        (r.source, r.source_id): (r.content_hash, r.step)
+        for r in session.execute(
+            select(RawPosting.source, RawPosting.source_id, RawPosting.content_hash, Posting.step)
+            .outerjoin(Posting, Posting.id == RawPosting.id)
+            .where(tuple_(RawPosting.source, RawPosting.source_id).in_(keys))
+        )
+    }
+    stmt = insert(RawPosting).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[RawPosting.source, RawPosting.source_id],
+        set_={
+            "url": stmt.excluded.url,
+            "payload": stmt.excluded.payload,
+            "record": stmt.excluded.record,
+            "content_hash": stmt.excluded.content_hash,
+            "fetched_at": func.now(),
+        },
+    ).returning(RawPosting.id, RawPosting.source, RawPosting.source_id, RawPosting.content_hash)
+    for row in session.execute(stmt):
+        old = before.get((row.source, row.source_id))
+        done = old is not None and old[0] == row.content_hash and old[1] == "publish"
+        (result.unchanged if done and not force else result.to_process).append(row.id)
+    if result.unchanged:
+        session.execute(
+            update(Posting)
+            .where(Posting.id.in_(result.unchanged))
+            .values(last_seen_at=func.now())
+        )
+    return result

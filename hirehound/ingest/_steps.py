@@ -1,0 +1,482 @@
+"""Steps 2-13 of ingestion, each over a chunk of posting ids inside one transaction.
+
+A step loads what it needs by id, works posting by posting, and returns the ids that went
+through plus dead letters for those that did not; one bad posting never fails its chunk.
+An exception escaping a step means the whole chunk failed (database down...): the task
+retries it and finally dead-letters the chunk's ids.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+from sqlalchemy import bindparam, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from hirehound import dedup, orgs, search
+from hirehound import text as textproc
+from hirehound.embeddings import get_embedder
+from hirehound.geo import parse_location
+from hirehound.records import DeadLetter
+from hirehound.scoring import QualityInput, SpamInput, SpamScorer, quality_score
+from hirehound.settings import Settings
+from hirehound.skills import SkillExtractor
+from hirehound.storage.models import (
+    Posting,
+    PostingEmbedding,
+    PostingSkill,
+    RawPosting,
+    Skill,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Below this completeness a posting is held back instead of published (see hirehound.scoring).
+MIN_QUALITY_TO_PUBLISH = 0.35
+# Title weight in the combined vector: the title names the role, the text says the rest.
+TITLE_WEIGHT = 0.35
+# Known spam vectors compared against in the spam step (the most recent ones).
+KNOWN_SPAM_LIMIT = 2000
+
+
+@dataclass
+class StepResult:
+    step: str
+    ok: list[int] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {"step": self.step, "ok": len(self.ok), "dead_letters": len(self.dead)}
+
+
+@dataclass
+class Routing:
+    """The dedup check's verdict for a chunk: which branch each posting takes."""
+
+    exact: list[dedup.DedupDecision] = field(default_factory=list)
+    possible: list[dedup.DedupDecision] = field(default_factory=list)
+    unique: list[dedup.DedupDecision] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+
+    def ids(self, *kinds: str) -> list[int]:
+        return [d.posting_id for k in kinds for d in getattr(self, k)]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "step": "dedup_check",
+            "exact": len(self.exact),
+            "possible": len(self.possible),
+            "unique": len(self.unique),
+        }
+
+
+def _each(
+    step: str,
+    items: Iterable[T],
+    key: Callable[[T], int],
+    fn: Callable[[T], Any],
+    origin: Callable[[T], tuple[str | None, str | None, Any]] | None = None,
+) -> tuple[list[tuple[T, Any]], list[DeadLetter]]:
+    """Apply fn per item; a failure becomes a dead letter for that posting only.
+
+    `origin` gives (source, source_id, payload) to keep with the dead letter for replay.
+    """
+    done: list[tuple[T, Any]] = []
+    dead: list[DeadLetter] = []
+    for item in items:
+        try:
+            done.append((item, fn(item)))
+        except Exception as exc:  # the per-posting boundary: anything goes to dead letters
+            src, src_id, payload = origin(item) if origin else (None, None, None)
+            dead.append(
+                DeadLetter(step, type(exc).__name__, str(exc) or repr(exc), key(item),
+                           src, src_id, payload)
+            )
+    return done, dead
+
+
+def _bulk_update(session: Session, values: list[dict[str, Any]]) -> None:
+    if values:
+        session.execute(update(Posting), values)
+
+
+# -- 2. clean ---------------------------------------------------------------------------
+
+
+def clean(session: Session, ids: Sequence[int], settings: Settings) -> StepResult:
+    """Sanitize the HTML, extract the whole text, normalize the title; create the posting row."""
+    rows = session.execute(
+        select(RawPosting.id, RawPosting.source, RawPosting.source_id, RawPosting.url,
+               RawPosting.record).where(RawPosting.id.in_(ids))
+    ).all()
+
+    def work(r: Any) -> dict[str, Any]:
+        rec = r.record
+        title = textproc.normalize_title(rec.get("title"))
+        cleaned = textproc.clean_description(
+            rec.get("description_html"), rec.get("description"),
+            max_chars=settings.max_description_chars,
+        )
+        return {
+            "id": r.id, "source": r.source, "source_id": r.source_id, "url": r.url,
+            "title": title, "company": (rec.get("company") or "").strip() or None,
+            "location_raw": rec.get("location"), "description_html": cleaned.html,
+            "description_text": cleaned.text, "description_truncated": cleaned.truncated,
+            "status": "pending", "status_reason": None, "step": "clean",
+        }
+
+    done, dead = _each(
+        "clean", rows, lambda r: r.id, work, lambda r: (r.source, r.source_id, r.record)
+    )
+    values = [v for _, v in done]
+    if values:
+        stmt = insert(Posting).values(values)
+        cols = {c: stmt.excluded[c] for c in values[0] if c != "id"}
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[Posting.id],
+                set_={**cols, "updated_at": func.now(), "last_seen_at": func.now()},
+            )
+        )
+    return StepResult("clean", [v["id"] for v in values], dead)
+
+
+# -- 3. normalize -----------------------------------------------------------------------
+
+
+def normalize(session: Session, ids: Sequence[int]) -> StepResult:
+    """Location, employment type, dates and salary into structured fields."""
+    rows = session.execute(
+        select(RawPosting.id, RawPosting.record).where(RawPosting.id.in_(ids))
+    ).all()
+
+    def work(r: Any) -> dict[str, Any]:
+        rec = r.record
+        loc = parse_location(rec.get("location"), remote=rec.get("remote"))
+        salary = textproc.parse_salary(rec.get("salary"))
+        return {
+            "id": r.id, "city": loc.city, "region": loc.region, "country": loc.country,
+            "remote": loc.remote if loc.remote is not None else rec.get("remote"),
+            "lat": loc.lat, "lon": loc.lon,
+            "employment_type": textproc.normalize_employment_type(rec.get("employment_type")),
+            "date_posted": textproc.parse_date(rec.get("date_posted")),
+            "valid_through": textproc.parse_date(rec.get("valid_through")),
+            "salary_min": salary.min if salary else None,
+            "salary_max": salary.max if salary else None,
+            "salary_currency": salary.currency if salary else None,
+            "salary_period": salary.period if salary else None,
+            "step": "normalize",
+        }
+
+    done, dead = _each("normalize", rows, lambda r: r.id, work)
+    _bulk_update(session, [v for _, v in done])
+    return StepResult("normalize", [v["id"] for _, v in done], dead)
+
+
+# -- 4. organizations -------------------------------------------------------------------
+
+
+def match_organizations(session: Session, ids: Sequence[int]) -> StepResult:
+    """Find or create each posting's employer (legal-name normalization, domain, aliases)."""
+    rows = session.execute(
+        select(Posting.id, Posting.company, RawPosting.record["company_domain"].astext)
+        .join(RawPosting, RawPosting.id == Posting.id)
+        .where(Posting.id.in_(ids))
+    ).all()
+    named = [r for r in rows if r.company]
+    org_ids = orgs.match_or_create(session, [(r.company, r[2]) for r in named]) if named else []
+    values = [
+        {"id": r.id, "organization_id": o, "step": "organizations"}
+        for r, o in zip(named, org_ids, strict=True)
+    ] + [{"id": r.id, "organization_id": None, "step": "organizations"}
+         for r in rows if not r.company]
+    _bulk_update(session, values)
+    return StepResult("organizations", [r.id for r in rows])
+
+
+# -- 5. skills --------------------------------------------------------------------------
+
+
+def extract_skills(session: Session, ids: Sequence[int]) -> StepResult:
+    """Match the shipped skills taxonomy against title and text."""
+    extractor = SkillExtractor.load()
+    rows = session.execute(
+        select(Posting.id, Posting.title, Posting.description_text).where(Posting.id.in_(ids))
+    ).all()
+    done, dead = _each(
+        "skills", rows, lambda r: r.id,
+        lambda r: extractor.extract(r.description_text or "", title=r.title),
+    )
+    ok = [r.id for r, _ in done]
+    skills = {s.id: s for _, found in done for s in found}
+    if skills:
+        session.execute(
+            insert(Skill)
+            .values([{"id": s.id, "name": s.name, "category": s.category} for s in skills.values()])
+            .on_conflict_do_nothing()
+        )
+    session.execute(delete(PostingSkill).where(PostingSkill.posting_id.in_(ok)))
+    links = [{"posting_id": r.id, "skill_id": s.id} for r, found in done for s in found]
+    if links:
+        session.execute(insert(PostingSkill).values(links).on_conflict_do_nothing())
+    _bulk_update(session, [{"id": i, "step": "skills"} for i in ok])
+    return StepResult("skills", ok, dead)
+
+
+# -- 6. embed ---------------------------------------------------------------------------
+
+
+def embed(session: Session, ids: Sequence[int], settings: Settings) -> StepResult:
+    """Title and description vectors, and their weighted mix for search and dedup."""
+    embedder = get_embedder(settings)
+    rows = session.execute(
+        select(Posting.id, Posting.organization_id, Posting.title, Posting.description_text)
+        .where(Posting.id.in_(ids))
+        .order_by(Posting.id)
+    ).all()
+    if not rows:
+        return StepResult("embed")
+    titles = embedder.embed([r.title or "" for r in rows])
+    texts = embedder.embed([r.description_text or "" for r in rows])
+    combined = TITLE_WEIGHT * titles + (1 - TITLE_WEIGHT) * texts
+    combined /= np.maximum(np.linalg.norm(combined, axis=1, keepdims=True), 1e-9)
+    values = [
+        {"posting_id": r.id, "organization_id": r.organization_id,
+         "title": titles[i], "description": texts[i], "combined": combined[i]}
+        for i, r in enumerate(rows)
+    ]
+    stmt = insert(PostingEmbedding).values(values)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[PostingEmbedding.posting_id],
+            set_={c: stmt.excluded[c] for c in ("organization_id", "title", "description",
+                                                 "combined")},
+        )
+    )
+    ok = [r.id for r in rows]
+    _bulk_update(session, [{"id": i, "step": "embed"} for i in ok])
+    return StepResult("embed", ok)
+
+
+# -- 7-8. dedup and clusters ------------------------------------------------------------
+
+
+def check_duplicates(session: Session, ids: Sequence[int]) -> Routing:
+    """Stages 1-2 (exact, near-duplicate candidates): route each posting to its branch."""
+    routing = Routing()
+    for d in dedup.check(session, ids):
+        {"exact": routing.exact, "possible": routing.possible, "unique": routing.unique}[
+            d.kind
+        ].append(d)
+    return routing
+
+
+def inherit_from_duplicates(
+    session: Session, decisions: Sequence[dedup.DedupDecision]
+) -> StepResult:
+    """Exact duplicates skip skills and embedding: they take their original's."""
+    pairs = [{"dup": d.posting_id, "orig": d.candidates[0]} for d in decisions if d.candidates]
+    if not pairs:
+        return StepResult("inherit")
+    session.execute(
+        delete(PostingSkill).where(PostingSkill.posting_id.in_([p["dup"] for p in pairs]))
+    )
+    session.execute(
+        text(
+            "insert into posting_skills (posting_id, skill_id) "
+            "select :dup, skill_id from posting_skills where posting_id = :orig "
+            "on conflict do nothing"
+        ),
+        pairs,
+    )
+    session.execute(
+        text(
+            "insert into posting_embeddings "
+            "(posting_id, organization_id, title, description, combined) "
+            "select :dup, p.organization_id, e.title, e.description, e.combined "
+            "from posting_embeddings e join postings p on p.id = :dup "
+            "where e.posting_id = :orig "
+            "on conflict (posting_id) do update set organization_id = excluded.organization_id, "
+            "title = excluded.title, description = excluded.description, "
+            "combined = excluded.combined"
+        ),
+        pairs,
+    )
+    ok = [p["dup"] for p in pairs]
+    _bulk_update(session, [{"id": i, "step": "inherit"} for i in ok])
+    return StepResult("inherit", ok)
+
+
+def deep_check(
+    session: Session, decisions: Sequence[dedup.DedupDecision]
+) -> list[dedup.DedupDecision]:
+    """Stages 3-4 for possible duplicates: nearest neighbours in the organization, attributes."""
+    return dedup.deep_check(session, decisions) if decisions else []
+
+
+def assign_clusters(session: Session, decisions: Sequence[dedup.DedupDecision]) -> StepResult:
+    """Attach duplicates to their cluster, give uniques their own, merge bridged clusters."""
+    if not decisions:
+        return StepResult("cluster")
+    dedup.assign_clusters(session, decisions)
+    ok = [d.posting_id for d in decisions]
+    _bulk_update(session, [{"id": i, "step": "cluster"} for i in ok])
+    return StepResult("cluster", ok)
+
+
+# -- 9. index ---------------------------------------------------------------------------
+
+
+def index(session: Session, ids: Sequence[int]) -> StepResult:
+    """Full-text documents for the postings, vectors for their clusters' canonicals."""
+    search.index_postings(session, ids)
+    _bulk_update(session, [{"id": i, "step": "index"} for i in ids])
+    return StepResult("index", list(ids))
+
+
+# -- 10. quality ------------------------------------------------------------------------
+
+
+def score_quality(session: Session, ids: Sequence[int]) -> StepResult:
+    """Completeness against Google's JobPosting required and recommended fields."""
+    skills = func.count(PostingSkill.skill_id).label("skills")
+    rows = session.execute(
+        select(Posting, skills)
+        .outerjoin(PostingSkill, PostingSkill.posting_id == Posting.id)
+        .where(Posting.id.in_(ids))
+        .group_by(Posting.id)
+    ).all()
+
+    def work(row: Any) -> dict[str, Any]:
+        p, n = row
+        q = quality_score(
+            QualityInput(
+                title=p.title, description_text=p.description_text, company=p.company,
+                date_posted=p.date_posted, valid_through=p.valid_through,
+                employment_type=p.employment_type, city=p.city, region=p.region,
+                country=p.country, remote=p.remote, salary_min=p.salary_min,
+                salary_max=p.salary_max, salary_currency=p.salary_currency, url=p.url,
+                skills_count=n,
+            )
+        )
+        return {"id": p.id, "quality_score": q.score, "quality_missing": list(q.missing),
+                "step": "quality"}
+
+    done, dead = _each("quality", rows, lambda r: r[0].id, work)
+    session.expunge_all()
+    _bulk_update(session, [v for _, v in done])
+    if done:
+        dedup.refresh_canonical(session, _cluster_ids(session, [v["id"] for _, v in done]))
+    return StepResult("quality", [v["id"] for _, v in done], dead)
+
+
+def _cluster_ids(session: Session, ids: Sequence[int]) -> list[int]:
+    return list(
+        session.scalars(
+            select(Posting.cluster_id).where(Posting.id.in_(ids), Posting.cluster_id.is_not(None))
+            .distinct()
+        )
+    )
+
+
+# -- 11. spam ---------------------------------------------------------------------------
+
+
+def score_spam(session: Session, ids: Sequence[int], *, inherit: Sequence[int] = ()) -> StepResult:
+    """Rules, then the trained model, then similarity to known spam; duplicates inherit."""
+    scorer = SpamScorer.load()
+    own = [i for i in ids if i not in set(inherit)]
+    rows = session.execute(
+        select(Posting.id, Posting.title, Posting.description_text, Posting.company, Posting.url,
+               Posting.salary_min, Posting.salary_max, Posting.salary_period,
+               Posting.employment_type, Posting.remote, PostingEmbedding.combined)
+        .outerjoin(PostingEmbedding, PostingEmbedding.posting_id == Posting.id)
+        .where(Posting.id.in_(own))
+        .order_by(Posting.id)
+    ).all()
+    known = [
+        np.asarray(v, dtype=np.float32)
+        for v in session.scalars(
+            select(PostingEmbedding.combined)
+            .join(Posting, Posting.id == PostingEmbedding.posting_id)
+            .where(Posting.is_spam.is_(True), Posting.dedup_kind == "unique")
+            .order_by(Posting.id.desc())
+            .limit(KNOWN_SPAM_LIMIT)
+        )
+    ]
+    values: list[dict[str, Any]] = []
+    dead: list[DeadLetter] = []
+    if rows:
+        inputs = [
+            SpamInput(
+                title=r.title or "", description_text=r.description_text or "", company=r.company,
+                url=r.url, salary_min=r.salary_min, salary_max=r.salary_max,
+                salary_period=r.salary_period, employment_type=r.employment_type, remote=r.remote,
+            )
+            for r in rows
+        ]
+        vectors = (
+            np.stack([np.asarray(r.combined, dtype=np.float32) for r in rows])
+            if all(r.combined is not None for r in rows) else None
+        )
+        results = scorer.score_many(
+            inputs, embeddings=vectors, known_spam=np.stack(known) if known else None
+        )
+        values = [
+            {"id": r.id, "spam_score": s.score, "is_spam": s.is_spam,
+             "spam_reasons": list(s.reasons), "step": "spam"}
+            for r, s in zip(rows, results, strict=True)
+        ]
+    _bulk_update(session, values)
+    # A cluster has one verdict: any spam member makes the whole cluster spam.
+    touched = _cluster_ids(session, ids)
+    if touched:
+        session.execute(
+            text(
+                "update postings p set is_spam = v.is_spam, spam_score = v.score, "
+                "spam_reasons = case when p.id = any(:own) then p.spam_reasons "
+                "  else array['inherited_from_cluster'] end, step = 'spam' "
+                "from (select cluster_id, bool_or(coalesce(is_spam, false)) as is_spam, "
+                "      max(spam_score) as score from postings "
+                "      where cluster_id = any(:clusters) and spam_score is not null "
+                "      group by cluster_id) v "
+                "where p.cluster_id = v.cluster_id "
+                "and (p.id = any(:ids) or p.is_spam is distinct from v.is_spam)"
+            ),
+            {"clusters": touched, "ids": list(ids), "own": own},
+        )
+    return StepResult("spam", list(ids), dead)
+
+
+# -- 12. publish ------------------------------------------------------------------------
+
+
+def publish(session: Session, ids: Sequence[int]) -> StepResult:
+    """Active and searchable, or held back with the reason."""
+    session.execute(
+        text(
+            "update postings set "
+            "status = case "
+            "  when is_spam then 'held' "
+            "  when valid_through is not null and valid_through < now() then 'expired' "
+            "  when coalesce(quality_score, 0) < :min_q then 'held' "
+            "  else 'active' end, "
+            "status_reason = case "
+            "  when is_spam then 'spam: ' || array_to_string(spam_reasons, ', ') "
+            "  when valid_through is not null and valid_through < now() then 'expired' "
+            "  when coalesce(quality_score, 0) < :min_q then "
+            "    'low quality: missing ' || array_to_string(quality_missing, ', ') "
+            "  else null end, "
+            "published_at = coalesce(published_at, now()), step = 'publish', updated_at = now() "
+            "where id = any(:ids)"
+        ).bindparams(bindparam("ids"), bindparam("min_q")),
+        {"ids": list(ids), "min_q": MIN_QUALITY_TO_PUBLISH},
+    )
+    return StepResult("publish", list(ids))

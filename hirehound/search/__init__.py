@@ -1,0 +1,12 @@
+"""Search over published postings: one hit per duplicate cluster (its canonical posting).
+
+Full text (weighted tsvector: title A, company and skills B, text C) and vector similarity
+(HNSW over one vector per cluster) are fused by reciprocal rank.
+"""
+
+from __future__ import annotations
+
+from hirehound.search._index import index_postings
+from hirehound.search._query import SearchHit, search
+
+__all__ = ["SearchHit", "index_postings", "search"]

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+# Reciprocal-rank-fusion constant (Cormack et al. 2009): damps the top ranks' dominance.
+RRF_K = 60
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    posting_id: int
+    cluster_id: int | None
+    title: str
+    company: str | None
+    location: str | None
+    score: float
+    copies: int
+
+
+def search(
+    session: Session,
+    query: str,
+    *,
+    limit: int = 10,
+    query_vector: np.ndarray | None = None,
+) -> list[SearchHit]:
+    """Active canonical postings matching `query`, best first."""
+    if not query.strip():
+        raise ValueError("search needs a non-empty query")
+    pool = max(limit * 5, 50)
+    fts = session.execute(
+        text(
+            """
+            select p.id, ts_rank_cd(p.search_document, q) as rank
+            from postings p
+            join duplicate_clusters c on c.id = p.cluster_id and c.canonical_posting_id = p.id,
+                 websearch_to_tsquery('english', :q) q
+            where p.status = 'active' and p.search_document @@ q
+            order by rank desc limit :pool
+            """
+        ),
+        {"q": query, "pool": pool},
+    ).all()
+    ranks: dict[int, float] = {}
+    for i, r in enumerate(fts):
+        ranks[r.id] = ranks.get(r.id, 0.0) + 1.0 / (RRF_K + i + 1)
+    if query_vector is not None:
+        vec = session.execute(
+            text(
+                """
+                select v.posting_id as id from search_vectors v
+                join postings p on p.id = v.posting_id and p.status = 'active'
+                order by v.embedding <=> :v limit :pool
+                """
+            ),
+            {"v": np.asarray(query_vector, dtype=np.float32), "pool": pool},
+        ).all()
+        for i, r in enumerate(vec):
+            ranks[r.id] = ranks.get(r.id, 0.0) + 1.0 / (RRF_K + i + 1)
+    best = sorted(ranks.items(), key=lambda kv: -kv[1])[:limit]
+    if not best:
+        return []
+    rows = {
+        r.id: r
+        for r in session.execute(
+            text(
+                """
+                select p.id, p.cluster_id, p.title, p.company,
+                       concat_ws(', ', p.city, p.region, p.country) as location,
+                       coalesce(c.size, 1) as copies
+                from postings p left join duplicate_clusters c on c.id = p.cluster_id
+                where p.id = any(:ids)
+                """
+            ),
+            {"ids": [i for i, _ in best]},
+        )
+    }
+    return [
+        SearchHit(i, rows[i].cluster_id, rows[i].title, rows[i].company,
+                  rows[i].location or None, s, rows[i].copies)
+        for i, s in best
+        if i in rows
+    ]
