@@ -424,6 +424,8 @@ def clean_description(
         at = _cut_text(clean, max_chars)
         clean = clean[:at].rstrip()
         safe = _cut_html(safe, at)
+    if "<p></p>" in safe:
+        safe = safe.replace("<p></p>", "")  # spacer paragraphs (Ashby), and stray </p>
     return CleanedDescription(html=safe, text=clean, truncated=truncated)
 
 
