@@ -6,13 +6,14 @@ dimension of the configured embedding provider (stored in `hirehound_meta`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     BigInteger,
     Computed,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -296,3 +297,43 @@ class CircuitBreaker(Base):
     last_failure_at: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]
     last_error: Mapped[str | None]
+
+
+# --- Operations (migration 0004) -------------------------------------------------------------
+
+
+class DailyStats(Base):
+    """Counts computed by the daily maintenance run, one row per day (re-runs overwrite it)."""
+
+    __tablename__ = "daily_stats"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    counts: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
+    computed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class PostingCheck(Base):
+    """Last liveness check of a posting's URL (the re-check picks the oldest first)."""
+
+    __tablename__ = "posting_checks"
+
+    posting_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("postings.id", ondelete="CASCADE"), primary_key=True
+    )
+    checked_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    outcome: Mapped[str]  # alive | gone | unknown
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class RawPayloadArchive(Base):
+    """Raw payloads moved out of `raw_postings` once their posting is archived."""
+
+    __tablename__ = "raw_payload_archive"
+
+    raw_posting_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[str]
+    source_id: Mapped[str]
+    payload: Mapped[dict[str, Any]]
+    fetched_at: Mapped[datetime | None]
+    archived_at: Mapped[datetime] = mapped_column(server_default=func.now())
