@@ -1,12 +1,11 @@
 """Job ingestion, the core half: raw storage and steps 2-13 over chunks of posting ids.
 
-`tasks/ingest.py` wraps each step in a Prefect task; `run_direct` runs the same steps in
-one process without Prefect (benchmarks, debugging).
+`tasks/ingest.py` wraps each step in a Prefect task and `flows/ingest.py` composes them.
 """
 
 from __future__ import annotations
 
-from hirehound.ingest._direct import ChunkOutcome, process_chunk, run_direct
+from hirehound.ingest._batch import ChunkOutcome, bad_record_letter, batches
 from hirehound.ingest._export import export_postings, posting_document
 from hirehound.ingest._raw import RawBatchResult, store_raw
 from hirehound.ingest._steps import (
@@ -33,6 +32,8 @@ __all__ = [
     "Routing",
     "StepResult",
     "assign_clusters",
+    "bad_record_letter",
+    "batches",
     "check_duplicates",
     "clean",
     "deep_check",
@@ -44,9 +45,7 @@ __all__ = [
     "match_organizations",
     "normalize",
     "posting_document",
-    "process_chunk",
     "publish",
-    "run_direct",
     "score_quality",
     "score_spam",
     "store_raw",

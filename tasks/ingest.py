@@ -1,0 +1,149 @@
+"""Thin Prefect tasks over the ingestion core, one per step, each over a chunk of ids.
+
+Tags name the concern (the same strings as the work queues and concurrency limits), so a
+tag-based limit can throttle e.g. all `ml` work across flows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+
+from hirehound import ingest
+from hirehound.dedup import DedupDecision
+from hirehound.ingest import Routing
+from tasks._context import run_step, settings
+from tasks._retry import (
+    RETRY_JITTER,
+    backoff,
+    dead_letter_on_failure,
+    retry_unless_bad_data,
+)
+
+# Chunk steps touch only our database: a couple of quick retries cover a restart or a
+# deadlock; the hook dead-letters the chunk's ids after the last attempt.
+_CHUNK = {
+    "retries": 2,
+    "retry_delay_seconds": backoff(1.0, 2),
+    "retry_jitter_factor": RETRY_JITTER,
+    "retry_condition_fn": retry_unless_bad_data,
+}
+
+
+def _ok(result: Any) -> list[int]:
+    return list(result.ok)
+
+
+@task(
+    tags=["scraping"],
+    retries=3,
+    retry_delay_seconds=backoff(5.0, 3),
+    retry_jitter_factor=RETRY_JITTER,
+    retry_condition_fn=retry_unless_bad_data,
+    on_failure=[dead_letter_on_failure("fetch", ids_param="target")],
+)
+def fetch_and_store(
+    target: str, source: str | None = None, batch_size: int = 256, force: bool = False
+) -> dict[str, Any]:
+    """Read a board, URL or file and store every posting raw; return the ids to process."""
+    from hirehound.ingest import bad_record_letter, batches
+    from hirehound.records import SourcePosting
+    from hirehound.sources import read_postings
+
+    ids: list[int] = []
+    read = unchanged = bad = 0
+    for batch in batches(read_postings(target, kind=source, settings=settings()), batch_size):  # type: ignore[arg-type]
+        read += len(batch)
+        good = [p for p in batch if isinstance(p, SourcePosting)]
+        letters = [bad_record_letter(p) for p in batch if not isinstance(p, SourcePosting)]
+
+        def store(session: Any, good: list[SourcePosting] = good) -> Any:
+            return ingest.store_raw(session, good, force=force)
+
+        result = run_step(store)
+        ids.extend(result.to_process)
+        unchanged += len(result.unchanged)
+        bad += len(letters) + len(result.dead)
+        if letters:
+            run_step(lambda _s, letters=letters: ingest.StepResult("parse", [], letters))
+    return {"target": target, "ids": ids, "read": read, "unchanged": unchanged, "bad": bad}
+
+
+@task(tags=["processing"], on_failure=[dead_letter_on_failure("clean")], **_CHUNK)
+def clean_chunk(posting_ids: list[int]) -> list[int]:
+    """Sanitize HTML and extract the whole text; bad postings become dead letters."""
+    return _ok(run_step(ingest.clean, posting_ids, settings()))
+
+
+@task(tags=["processing"], on_failure=[dead_letter_on_failure("normalize")], **_CHUNK)
+def normalize_chunk(posting_ids: list[int]) -> list[int]:
+    """Titles, employment types, locations, dates and salaries into fields."""
+    return _ok(run_step(ingest.normalize, posting_ids))
+
+
+@task(tags=["processing"], on_failure=[dead_letter_on_failure("organizations")], **_CHUNK)
+def match_organizations(posting_ids: list[int]) -> list[int]:
+    """Find or create each posting's employer."""
+    return _ok(run_step(ingest.match_organizations, posting_ids))
+
+
+@task(tags=["deduplication"], on_failure=[dead_letter_on_failure("dedup_check")], **_CHUNK)
+def check_duplicates(posting_ids: list[int]) -> Routing:
+    """Exact and near-duplicate stages: the branch each posting takes."""
+    return run_step(ingest.check_duplicates, posting_ids)
+
+
+@task(tags=["processing"], on_failure=[dead_letter_on_failure("skills")], **_CHUNK)
+def extract_skills(posting_ids: list[int]) -> list[int]:
+    """Skills from the shipped taxonomy."""
+    return _ok(run_step(ingest.extract_skills, posting_ids))
+
+
+@task(tags=["ml"], on_failure=[dead_letter_on_failure("embed")], **_CHUNK)
+def embed_chunk(posting_ids: list[int]) -> list[int]:
+    """Title, description and combined vectors."""
+    return _ok(run_step(ingest.embed, posting_ids, settings()))
+
+
+@task(tags=["deduplication"], **_CHUNK)
+def deep_check(decisions: list[DedupDecision]) -> list[DedupDecision]:
+    """Semantic and attribute stages for the possible duplicates."""
+    return run_step(ingest.deep_check, decisions)
+
+
+@task(tags=["deduplication"], **_CHUNK)
+def attach_duplicates(decisions: list[DedupDecision]) -> list[int]:
+    """Exact duplicates: inherit skills and vectors, join the original's cluster."""
+    run_step(ingest.inherit_from_duplicates, decisions)
+    return _ok(run_step(ingest.assign_clusters, decisions))
+
+
+@task(tags=["deduplication"], **_CHUNK)
+def assign_clusters(decisions: list[DedupDecision]) -> list[int]:
+    """New clusters for unique postings, attachments and merges for duplicates."""
+    return _ok(run_step(ingest.assign_clusters, decisions))
+
+
+@task(tags=["indexing"], on_failure=[dead_letter_on_failure("index")], **_CHUNK)
+def index_chunk(posting_ids: list[int]) -> list[int]:
+    """Full-text documents and cluster vectors."""
+    return _ok(run_step(ingest.index, posting_ids))
+
+
+@task(tags=["processing"], on_failure=[dead_letter_on_failure("quality")], **_CHUNK)
+def score_quality(posting_ids: list[int]) -> list[int]:
+    """Completeness score against Google's JobPosting fields."""
+    return _ok(run_step(ingest.score_quality, posting_ids))
+
+
+@task(tags=["ml"], on_failure=[dead_letter_on_failure("spam")], **_CHUNK)
+def score_spam(posting_ids: list[int], inherit: list[int]) -> list[int]:
+    """Rules, model and similarity to known spam; duplicates inherit their cluster's verdict."""
+    return _ok(run_step(ingest.score_spam, posting_ids, inherit=inherit))
+
+
+@task(tags=["indexing"], on_failure=[dead_letter_on_failure("publish")], **_CHUNK)
+def publish_chunk(posting_ids: list[int]) -> list[int]:
+    """Active and searchable, or held back with the reason."""
+    return _ok(run_step(ingest.publish, posting_ids))
