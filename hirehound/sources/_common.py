@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import html
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -23,19 +25,44 @@ def decode_bytes(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    if data[:4] in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE):
+        return data.decode("utf-32", errors="replace")
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return data.decode("utf-16", errors="replace")
     return data.decode(guess_encoding(data), errors="replace")
 
 
+def _latin_only(s: str) -> bool:
+    return all(
+        c.isascii() or not c.isalpha() or unicodedata.name(c, "").startswith("LATIN") for c in s
+    )
+
+
 def guess_encoding(data: bytes) -> str:
-    """The most likely encoding of non-UTF-8 bytes (charset-normalizer, else cp1252)."""
+    """The most likely encoding of non-UTF-8 bytes (charset-normalizer, biased to cp1252).
+
+    Detection can't tell Western from Central European single-byte text on a short line
+    ("à" came back as cp1250 "ŕ"); postings are mostly Western, so when the detected text is
+    Latin script and cp1252 decodes it to Latin script too, cp1252 wins. Cyrillic, Greek,
+    Hebrew, CJK and the like keep the detected encoding.
+    """
     try:
         from charset_normalizer import from_bytes
     except ImportError:  # pragma: no cover - installed with trafilatura/requests
         return _FALLBACK_ENCODING
-    best = from_bytes(data[:65536]).best()
-    # Detection on short or ambiguous input often says ascii/utf_8 although decoding failed.
+    sample = data[:65536]
+    best = from_bytes(sample).best()
+    # Detection on short or ambiguous input may say ascii/utf_8 although decoding failed.
     if best is None or best.encoding in {"ascii", "utf_8"}:
         return _FALLBACK_ENCODING
+    decoded = str(best)
+    # Single-byte encodings only (one char per byte): UTF-16, CJK etc. keep their detection.
+    if len(decoded) == len(sample) and _latin_only(decoded):
+        try:
+            if _latin_only(sample.decode(_FALLBACK_ENCODING)):
+                return _FALLBACK_ENCODING
+        except UnicodeDecodeError:
+            pass
     return best.encoding
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -138,6 +139,8 @@ def _salary(value: Any) -> str | None:
 
 def _posting(item: dict[str, Any], page_url: str | None) -> SourcePosting | BadRecord:
     title = text(item.get("title")) or text(item.get("name"))
+    if title and "&" in title:  # entity-encoded titles are common in hand-made pages
+        title = html.unescape(title)
     url = text(item.get("url")) or page_url
     source_id = _identifier(item) or stable_id(url, title)
     if not title:

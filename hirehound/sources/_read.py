@@ -160,12 +160,13 @@ def read_file(path: Path, kind: SourceKind | None = None) -> Iterator[Item]:
     origin = str(path)
     try:
         if kind in _RECORD_MAPPERS and _is_line_based(path):
+            name = path.name.lower()
             first = read_head(path).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
             lines = _open_lines(path)
-            if first == b"{":
-                yield from _jsonl(kind, lines, origin)
-            else:
+            if name.endswith((".csv", ".csv.gz")) or (first != b"{" and ".json" not in name):
                 yield from _csv(kind, lines, origin)
+            else:
+                yield from _jsonl(kind, lines, origin)
             return
         raw = path.read_bytes()
         if raw[:2] == b"\x1f\x8b":
