@@ -1,0 +1,165 @@
+"""Shared benchmark plumbing: a fresh embedded database, scaled real input, RSS sampling."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+ASHBY = SHARED / "postings" / "ashby"
+
+
+def require(path: Path) -> Path:
+    if not path.exists():
+        sys.exit(f"benchmark input not found: {path} (needs ../shared/data)")
+    return path
+
+
+def commit() -> str:
+    try:
+        return subprocess.check_output(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True
+        ).strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def fresh_home(tag: str) -> Path:
+    """A new HIREHOUND_HOME under /tmp (as root pgserver opens parent folders to its user)."""
+    home = Path(tempfile.mkdtemp(prefix=f"hh-bench-{tag}-", dir="/tmp"))
+    os.environ["HIREHOUND_HOME"] = str(home)
+    os.environ.pop("HIREHOUND_DATABASE_URL", None)
+    return home
+
+
+def scaled_ashby(target: int, out_dir: Path) -> tuple[list[str], int]:
+    """Copy the real Ashby responses until `target` postings, giving copies fresh job ids.
+
+    Returns one folder per repetition (board files keep their names: the employer comes from
+    the board name) and the number of postings written.
+    """
+    files = sorted(require(ASHBY).glob("*.json.gz"))
+    boards = []
+    for f in files:
+        with gzip.open(f, "rt", encoding="utf-8") as fh:
+            boards.append((f.name, json.load(fh)))
+    written, rep, folders = 0, 0, []
+    while written < target:
+        folder = out_dir / f"rep{rep:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in boards:
+            jobs = data.get("jobs") or []
+            room = target - written
+            if room <= 0:
+                break
+            jobs = jobs[:room]
+            if rep:
+                jobs = [{**j, "id": f"{j['id']}-r{rep}", "jobUrl": f"{j.get('jobUrl')}?r={rep}"}
+                        for j in jobs]
+            with gzip.open(folder / name, "wt", encoding="utf-8") as fh:
+                json.dump({**data, "jobs": jobs}, fh)
+            written += len(jobs)
+        folders.append(str(folder))
+        rep += 1
+    return folders, written
+
+
+def _tree(pids: set[int]) -> list[psutil.Process]:
+    procs: dict[int, psutil.Process] = {}
+    for pid in pids:
+        try:
+            p = psutil.Process(pid)
+            procs[p.pid] = p
+            for c in p.children(recursive=True):
+                procs[c.pid] = c
+        except psutil.Error:
+            pass
+    return list(procs.values())
+
+
+class RssSampler:
+    """Peak RSS per process name (ours, our children, the database server tree)."""
+
+    def __init__(self, extra_roots: Callable[[], set[int]] = set, interval: float = 0.2) -> None:
+        self.peak: dict[str, int] = defaultdict(int)
+        self.peak_total = 0
+        self._roots = extra_roots
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            per: dict[str, int] = defaultdict(int)
+            for p in _tree({os.getpid(), *self._roots()}):
+                try:
+                    rss = p.memory_info().rss
+                    name = "python(main)" if p.pid == os.getpid() else p.name()
+                except psutil.Error:
+                    continue
+                per[name] += rss
+                total += rss
+            for k, v in per.items():
+                self.peak[k] = max(self.peak[k], v)
+            self.peak_total = max(self.peak_total, total)
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def report(self) -> str:
+        parts = ", ".join(f"{k} {v / 2**20:.0f} MB" for k, v in sorted(self.peak.items()))
+        return f"peak RSS total {self.peak_total / 2**20:.0f} MB ({parts})"
+
+
+class StepTimer:
+    """Wall time per task name, by wrapping the flow's task-call function."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    def wrap(self, call: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(task: Any, *args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return call(task, *args, **kwargs)
+            finally:
+                name = getattr(task, "name", None) or getattr(task, "__name__", "?")
+                self.seconds[name] += time.perf_counter() - t0
+                self.calls[name] += 1
+
+        return timed
+
+    def table(self, postings: int) -> str:
+        lines = [f"  {'step':<22}{'calls':>7}{'total s':>10}{'ms/posting':>12}"]
+        for name, sec in sorted(self.seconds.items(), key=lambda kv: -kv[1]):
+            per = 1000 * sec / max(postings, 1)
+            lines.append(f"  {name:<22}{self.calls[name]:>7}{sec:>10.2f}{per:>12.3f}")
+        return "\n".join(lines)
+
+
+@contextmanager
+def timer() -> Iterator[Callable[[], float]]:
+    t0 = time.perf_counter()
+    yield lambda: time.perf_counter() - t0

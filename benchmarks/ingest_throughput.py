@@ -1,0 +1,121 @@
+"""End-to-end ingestion throughput on real postings, through the flow and without Prefect.
+
+    .venv/bin/python benchmarks/ingest_throughput.py            # 20,000 postings, both modes
+    .venv/bin/python benchmarks/ingest_throughput.py --postings 5000 --mode flow
+
+Input: the real Ashby responses in ../shared/data/postings/ashby (4,429 postings), repeated
+with fresh job ids up to --postings. Each mode runs in its own process on a fresh embedded
+database with the default local embedding (WordLlama). Prints postings/s, time per step,
+peak RSS of every process involved, and finally one line:
+`postings_per_s=<flow> ratio=<flow time / direct time> peak_rss_mb=<flow run>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (
+    RssSampler,
+    StepTimer,
+    commit,
+    fresh_home,
+    scaled_ashby,
+    timer,
+)
+
+
+def _db_pids() -> set[int]:
+    from hirehound.storage import _embedded, db
+
+    try:
+        pid = _embedded.server_pid(db.settings().pgdata)
+    except Exception:
+        return set()
+    return {pid} if pid else set()
+
+
+def run_mode(mode: str, folders: list[str], chunk_size: int) -> dict[str, object]:
+    """One measured run in this process; returns its figures."""
+    import gc
+
+    home = fresh_home(mode)
+    import flows.ingest as fi
+    from flows._runtime import configure
+
+    configure()  # start the database and migrate before the clock starts
+    steps = StepTimer()
+    sampler = RssSampler(_db_pids)
+    gc.freeze()  # setup objects never need collecting again (measured ~20% on this loop)
+    with sampler, timer() as elapsed:
+        if mode == "flow":
+            fi._prefect = steps.wrap(fi._prefect)  # time each task call, overhead included
+            counts = fi.ingest_postings(targets=folders, source="ashby", chunk_size=chunk_size)
+        else:
+            fi._direct = steps.wrap(fi._direct)
+            counts = fi.run_direct(folders, "ashby", chunk_size)
+        seconds = elapsed()
+    processed = int(counts.get("processed", 0))
+    return {
+        "mode": mode,
+        "home": str(home),
+        "postings": processed,
+        "seconds": seconds,
+        "postings_per_s": processed / seconds if seconds else 0.0,
+        "counts": counts,
+        "steps": steps.table(processed),
+        "rss": sampler.report(),
+        "peak_rss_mb": sampler.peak_total / 2**20,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--postings", type=int, default=20_000)
+    ap.add_argument("--chunk-size", type=int, default=256)
+    ap.add_argument("--mode", choices=["both", "flow", "direct"], default="both")
+    ap.add_argument("--_child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args._child:
+        spec = json.loads(args._child)
+        print("RESULT " + json.dumps(run_mode(spec["mode"], spec["folders"], spec["chunk"])))
+        return
+
+    work = Path(tempfile.mkdtemp(prefix="hh-bench-input-", dir="/tmp"))
+    folders, n = scaled_ashby(args.postings, work)
+    print(f"input: {n} real Ashby postings ({len(folders)} repetitions), chunk {args.chunk_size}, "
+          f"commit {commit()}")
+    modes = ["flow", "direct"] if args.mode == "both" else [args.mode]
+    results = {}
+    for mode in modes:
+        spec = json.dumps({"mode": mode, "folders": folders, "chunk": args.chunk_size})
+        proc = subprocess.run(
+            [sys.executable, __file__, "--_child", spec], capture_output=True, text=True
+        )
+        line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
+        if proc.returncode or line is None:
+            print(proc.stdout[-3000:], proc.stderr[-5000:])
+            sys.exit(f"{mode} run failed")
+        r = json.loads(line[len("RESULT "):])
+        results[mode] = r
+        print(f"\n== {mode}: {r['postings']} postings in {r['seconds']:.1f}s = "
+              f"{r['postings_per_s']:.1f} postings/s")
+        print(f"   counts: {r['counts']}")
+        print(f"   {r['rss']}")
+        print(r["steps"])
+    flow = results.get("flow") or results["direct"]
+    both = "direct" in results and "flow" in results
+    ratio = flow["seconds"] / results["direct"]["seconds"] if both else float("nan")
+    print(f"\npostings_per_s={flow['postings_per_s']:.1f} ratio={ratio:.3f} "
+          f"peak_rss_mb={flow['peak_rss_mb']:.0f}")
+
+
+if __name__ == "__main__":
+    main()
