@@ -1,0 +1,144 @@
+"""Maintenance tasks: thin wrappers over `hirehound.maintenance`, plus pruning old flow runs
+through the Prefect API (the one piece that needs Prefect)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from prefect import get_run_logger, task
+
+from hirehound import maintenance
+from hirehound.storage import db
+from tasks._retry import RETRY_JITTER, backoff, retry_unless_bad_data
+
+# Database work retries on connection trouble only (StorageError is retryable, bad SQL not).
+_DB_RETRY: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": backoff(5.0, 2),
+    "retry_jitter_factor": RETRY_JITTER,
+    "retry_condition_fn": retry_unless_bad_data,
+}
+_TERMINAL = ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@task(tags=["maintenance"], **_DB_RETRY)
+def expire_stale(max_age_days: int = 60) -> int:
+    """Expire live postings past valid_through or older than `max_age_days`."""
+    with db.transaction() as session:
+        return maintenance.expire_postings(session, now=_now(), max_age_days=max_age_days)
+
+
+@task(tags=["maintenance", "scraping"], **_DB_RETRY)
+def recheck_links(limit: int = 500, per_second: float = 2.0) -> dict[str, int]:
+    """HEAD the URLs of the `limit` least recently checked active postings; 404/410 removes
+    them. Each request takes a slot of the shared `scraping-rate` limit (all workers)."""
+    import httpx
+    from prefect.concurrency.sync import rate_limit
+
+    settings = db.settings()
+    headers = {"User-Agent": settings.user_agent}
+    with httpx.Client(timeout=settings.http_timeout_s, headers=headers) as client:
+        checker = maintenance.HttpLinkChecker(
+            client,
+            per_second=per_second,
+            allow_private=settings.allow_private_addresses,
+            before_request=lambda: rate_limit("scraping-rate", strict=False),
+        )
+        with db.transaction() as session:
+            result = maintenance.recheck_postings(session, checker, now=_now(), limit=limit)
+    return {
+        "checked": result.checked,
+        "alive": result.alive,
+        "gone": result.gone,
+        "unknown": result.unknown,
+    }
+
+
+@task(tags=["maintenance"], **_DB_RETRY)
+def compute_stats(day: date | None = None) -> dict[str, Any]:
+    """Store and return the day's counts (default: today, UTC)."""
+    with db.transaction() as session:
+        return maintenance.compute_daily_stats(session, day=day or _now().date())
+
+
+@task(tags=["maintenance"], **_DB_RETRY)
+def archive_postings(archive_after_days: int = 180, raw_payload_days: int = 90) -> dict[str, int]:
+    """Archive long-dead postings and move their old raw payloads out of the hot table."""
+    with db.transaction() as session:
+        result = maintenance.archive_old(
+            session,
+            now=_now(),
+            archive_after_days=archive_after_days,
+            raw_payload_days=raw_payload_days,
+        )
+    return {"postings": result.archived_postings, "payloads": result.archived_payloads}
+
+
+@task(tags=["maintenance"], **_DB_RETRY)
+def optimize_indexes(vacuum: bool = True, reindex: list[str] | None = None) -> dict[str, Any]:
+    """VACUUM ANALYZE the hot tables; REINDEX CONCURRENTLY invalid (and named) indexes."""
+    result = maintenance.optimize_database(db.engine(), vacuum=vacuum, reindex=reindex)
+    return {"vacuumed": result.vacuumed, "reindexed": result.reindexed}
+
+
+@task(tags=["maintenance", "deduplication"], **_DB_RETRY)
+def revalidate(limit: int | None = None) -> Any:
+    """Re-check duplicate clusters (`hirehound.dedup.revalidate_clusters`)."""
+    import inspect
+
+    from hirehound.dedup import revalidate_clusters  # written by the dedup work; lazy on purpose
+
+    params = inspect.signature(revalidate_clusters).parameters
+    kwargs: dict[str, Any] = {"limit": limit} if "limit" in params and limit else {}
+    if "session" in params:
+        with db.transaction() as session:
+            return revalidate_clusters(session, **kwargs)
+    return revalidate_clusters(**kwargs)
+
+
+@task(
+    tags=["maintenance"],
+    retries=2,
+    retry_delay_seconds=backoff(5.0, 2),
+    retry_jitter_factor=RETRY_JITTER,
+)
+def prune_flow_runs(max_age_days: int = 7, batch: int = 200, max_runs: int = 20_000) -> int:
+    """Delete finished flow runs that ended more than `max_age_days` ago (their task runs
+    and logs go with them); at most `max_runs` per call so one run stays short."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterEndTime,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.exceptions import ObjectNotFound
+
+    logger = get_run_logger()
+    cutoff = _now() - timedelta(days=max_age_days)
+    run_filter = FlowRunFilter(
+        end_time=FlowRunFilterEndTime(before_=cutoff),
+        state=FlowRunFilterState(
+            type=FlowRunFilterStateType(any_=[StateType(s) for s in _TERMINAL])
+        ),
+    )
+    deleted = 0
+    with get_client(sync_client=True) as client:
+        while deleted < max_runs:
+            runs = client.read_flow_runs(flow_run_filter=run_filter, limit=batch)
+            if not runs:
+                break
+            for run in runs:
+                try:
+                    client.delete_flow_run(run.id)
+                    deleted += 1
+                except ObjectNotFound:  # pruned concurrently by another run
+                    pass
+    logger.info("pruned %d flow runs that ended before %s", deleted, cutoff.isoformat())
+    return deleted
