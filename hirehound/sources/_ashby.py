@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from hirehound.errors import SourceFormatError
 from hirehound.records import BadRecord, SourcePosting
-from hirehound.sources._common import bad, board_company, text
+from hirehound.sources._common import as_dict, bad, board_company, text
 
 SOURCE = "ashby"
 # Text looked at to learn how a board spells its employer name (enough, and cheap).
@@ -74,7 +74,7 @@ def _posting(job: Any, company: str | None) -> SourcePosting | BadRecord:
     title = text(job.get("title"))
     if not title:
         return bad(SOURCE, job, "missing_title", "job has no title", source_id=job_id)
-    comp = job.get("compensation") if isinstance(job.get("compensation"), dict) else {}
+    comp = as_dict(job.get("compensation"))
     salary = None
     # Ashby marks pay the employer chose not to show; keep it out of the published posting.
     if job.get("shouldDisplayCompensationOnJobPostings") is not False:

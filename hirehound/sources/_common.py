@@ -91,6 +91,11 @@ def text(value: Any) -> str | None:
     return s or None
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    """The value when it is an object, else an empty one (sources put null or lists there)."""
+    return value if isinstance(value, dict) else {}
+
+
 def as_bool(value: Any) -> bool | None:
     """Booleans as JSON or CSV write them ("true", "False", "1", "")."""
     if isinstance(value, bool):

@@ -104,14 +104,14 @@ def _name(value: Any) -> str | None:
 
 def _place(value: Any) -> str | None:
     if isinstance(value, list):
-        parts = [p for p in (_place(v) for v in value) if p]
-        return "; ".join(dict.fromkeys(parts)) or None
+        places = [p for p in (_place(v) for v in value) if p]
+        return "; ".join(dict.fromkeys(places)) or None
     if not isinstance(value, dict):
         return text(value)
     address = value.get("address", value)
     if not isinstance(address, dict):
         return text(address) or text(value.get("name"))
-    parts = [
+    parts: list[str | None] = [
         text(address.get("addressLocality")),
         text(address.get("addressRegion")),
         _name(address.get("addressCountry")),

@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 from hirehound.errors import SourceFormatError
 from hirehound.records import BadRecord, SourcePosting
 from hirehound.sources._common import (
+    as_dict,
     bad,
     epoch_ms_to_iso,
     host_of,
@@ -106,7 +107,7 @@ def _posting(job: Any, site: str | None) -> SourcePosting | BadRecord:
     title = text(job.get("text"))
     if not title:
         return bad(SOURCE, job, "missing_title", "posting has no title ('text')", source_id=job_id)
-    cats = job.get("categories") if isinstance(job.get("categories"), dict) else {}
+    cats = as_dict(job.get("categories"))
     location = text(cats.get("location"))
     if not location and isinstance(cats.get("allLocations"), list):
         location = "; ".join(str(x) for x in cats["allLocations"] if x) or None
@@ -139,7 +140,7 @@ def _posting(job: Any, site: str | None) -> SourcePosting | BadRecord:
             )
             or None
         )
-    sal = job.get("salaryRange") if isinstance(job.get("salaryRange"), dict) else {}
+    sal = as_dict(job.get("salaryRange"))
     interval = text(sal.get("interval"))
     salary = salary_text(
         sal.get("currency"),

@@ -154,3 +154,21 @@ def test_csv_with_huge_field_and_ragged_row(tmp_path: Path, settings: Settings) 
     first, second = _read(f, settings)
     assert isinstance(first, SourcePosting) and first.description == big
     assert isinstance(second, BadRecord) and second.error == "bad_csv_row"
+
+
+def test_cyrillic_cp1251_keeps_its_script(tmp_path: Path, settings: Settings) -> None:
+    f = tmp_path / "ru.jsonl"
+    line = {
+        "source": "hh",
+        "source_id": "1",
+        "title": "Разработчик Python",
+        "description": "Мы ищем опытного разработчика для работы над внутренними сервисами.",
+    }
+    f.write_bytes((json.dumps(line, ensure_ascii=False) + "\n").encode("cp1251"))
+    [p] = _read(f, settings)
+    assert isinstance(p, SourcePosting) and p.title == "Разработчик Python"
+
+
+def test_unknown_kind_is_refused() -> None:
+    with pytest.raises(SourceFormatError, match="unknown source kind"):
+        parse_payload("workday", b"{}")  # type: ignore[arg-type]
