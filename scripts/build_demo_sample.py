@@ -61,17 +61,17 @@ def build_ashby(data: Path) -> dict[str, dict[str, Any]]:
 
 def build_generic(data: Path, ashby_jobs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     dedup = data / "dedup"
-    types = [json.loads(line) for line in gzip.open(dedup / "types.jsonl.gz", "rt")]
+    with gzip.open(dedup / "types.jsonl.gz", "rt", encoding="utf-8") as fh:
+        types = [json.loads(line) for line in fh]
     copies = {
         (t["source"], t["source_id"]): t
         for t in types
         if t["board"] in BOARDS and t["type"] not in ("original", "real_twin")
     }
-    records = []
-    for line in gzip.open(dedup / "postings.jsonl.gz", "rt", encoding="utf-8"):
-        rec = json.loads(line)
-        if (rec["source"], rec["source_id"]) in copies:
-            records.append(rec)
+    with gzip.open(dedup / "postings.jsonl.gz", "rt", encoding="utf-8") as fh:
+        records = [
+            r for line in fh if ((r := json.loads(line))["source"], r["source_id"]) in copies
+        ]
     records.sort(key=lambda r: (r["source"], r["source_id"]))
     body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     write_gz(OUT / "generic" / "jobboards.jsonl.gz", body)
@@ -125,7 +125,11 @@ def build_jobspy(data: Path) -> list[dict[str, Any]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return [
-        {"sites": [[r["site"], r["id"]] for r in g], "company": g[0]["company"], "title": g[0]["title"]}
+        {
+            "sites": [[r["site"], r["id"]] for r in g],
+            "company": g[0]["company"],
+            "title": g[0]["title"],
+        }
         for g in dup_groups
     ]
 
