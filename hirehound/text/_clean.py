@@ -182,8 +182,9 @@ def fix_mojibake(s: str) -> str:
     return _MOJIBAKE.sub(_fix_one, s)
 
 
-# C0/C1 controls except tab/newline/CR, zero-width characters and BOM.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200c\u200d\u2060\ufeff]")
+# C0/C1 controls except tab/newline/CR, zero-width space, word joiner and BOM (not ZWJ/ZWNJ:
+# emoji sequences and Indic/Persian text need them).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
 _LINE_SEP = re.compile("[\u2028\u2029]|\r\n?")
 
 

@@ -12,7 +12,7 @@ from hirehound.text._clean import fix_mojibake
 __all__ = ["EMPLOYMENT_TYPES", "normalize_employment_type", "normalize_title"]
 
 _TAG = re.compile(r"<[^>]{0,200}>")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u200c\u200d\u2060\ufeff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
 _SPACE = re.compile(r"\s+")
 # Leading/trailing characters that are never part of a title: separators, bullets, Markdown.
 _LEAD_JUNK = " \t-–—|,;:•·*/\\_~=>"  # not "." (".NET") nor "#" ("C#" is inside anyway)

@@ -30,7 +30,8 @@ from tests.conftest import shared_data
         ),
         # Ashby wraps list items in <p>: the bullet must stay with its text
         (
-            "<p><strong>Who you are:</strong></p><ul><li><p>Python</p></li><li><p>SQL</p></li></ul>",
+            "<p><strong>Who you are:</strong></p>"
+            "<ul><li><p>Python</p></li><li><p>SQL</p></li></ul>",
             None,
             "Who you are:\n\n- Python\n- SQL",
         ),
@@ -155,7 +156,9 @@ def test_nothing_readable_raises(html: str | None, text: str | None) -> None:
 
 def test_real_ashby_postings_keep_lists_and_headings() -> None:
     path = shared_data("postings", "ashby", "Abound.json.gz")
-    for job in json.load(gzip.open(path))["jobs"]:
+    with gzip.open(path) as f:
+        jobs = json.load(f)["jobs"]
+    for job in jobs:
         html = job["descriptionHtml"]
         r = clean_description(html, None)
         lines = r.text.splitlines()
