@@ -357,7 +357,8 @@ def _text_to_html(text: str) -> str:
         return text
     text = _BULLET_CHARS.sub(r"\1- ", text)
     if _MARKDOWN_HINT.search(text):
-        return _markdown().render(text)
+        rendered: str = _markdown().render(text)
+        return rendered
     return _plain_to_html(_html.unescape(text) if "&" in text else text)
 
 
