@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -246,6 +247,25 @@ class DedupBandKey(Base):
     posting_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("postings.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class DedupFingerprint(Base):
+    """What the pairwise dedup verdict reads of a posting, so candidates need no re-parsing."""
+
+    __tablename__ = "dedup_fingerprints"
+
+    posting_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("postings.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[int | None] = mapped_column(BigInteger)
+    company_key: Mapped[str] = mapped_column(server_default="")
+    title_key: Mapped[str] = mapped_column(server_default="")
+    location_keys: Mapped[list[str]] = mapped_column(server_default="{}")
+    canonical_url: Mapped[str | None]
+    content_hash: Mapped[str | None]
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    n_shingles: Mapped[int] = mapped_column(Integer)
+    truncated: Mapped[bool] = mapped_column(server_default="false")
 
 
 class DeadLetter(Base):

@@ -1,0 +1,339 @@
+"""Attribute equivalence: same employer, same role (title), same place.
+
+These rules, not text similarity, separate the hard negatives: one requisition posted in two
+cities (identical text, other location), two roles sharing a company's boilerplate (other title),
+the same title at another employer (other organization). Text only ever confirms a match the
+attributes allow.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_WORD = re.compile(r"[^\W_]+")
+
+# Legal forms dropped from company names ("Iodine Software, Inc." = "Iodine Software").
+_LEGAL = frozenset(
+    [
+        "inc",
+        "incorporated",
+        "llc",
+        "l",
+        "l",
+        "c",
+        "ltd",
+        "limited",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "gmbh",
+        "mbh",
+        "ag",
+        "sa",
+        "sas",
+        "sarl",
+        "bv",
+        "b",
+        "v",
+        "nv",
+        "plc",
+        "pty",
+        "pte",
+        "srl",
+        "spa",
+        "s",
+        "p",
+        "a",
+        "oy",
+        "ab",
+        "as",
+        "aps",
+        "kg",
+        "kgaa",
+        "se",
+        "lp",
+        "llp",
+        "pc",
+        "pllc",
+        "ug",
+        "ltda",
+        "sl",
+        "holdings",
+        "group",
+        "the",
+    ]
+)
+
+# Title abbreviations that mean the same word. Level words are never merged with one another:
+# "Sr." = "Senior", but Senior != Staff != Principal, II != III, and "Lead" stays.
+_TITLE_ABBREV = {
+    "sr": "senior",
+    "snr": "senior",
+    "sen": "senior",
+    "jr": "junior",
+    "jnr": "junior",
+    "mgr": "manager",
+    "mngr": "manager",
+    "dir": "director",
+    "assoc": "associate",
+    "asst": "assistant",
+    "mgmt": "management",
+    "acct": "account",
+    "exec": "executive",
+    "eng": "engineer",
+    "engr": "engineer",
+    "dev": "developer",
+    "admin": "administrator",
+    "rep": "representative",
+    "intl": "international",
+    "vp": "vice president",
+    "svp": "senior vice president",
+    "evp": "executive vice president",
+    "swe": "software engineer",
+    "sde": "software engineer",
+    "sw": "software",
+    "ii": "2",
+    "iii": "3",
+    "iv": "4",
+    "fulltime": "full time",
+    "parttime": "part time",
+}
+# Work-arrangement words: a trailing "(Remote)" / "- Hybrid" names the place, not the role.
+_ARRANGEMENT = frozenset(
+    [
+        "remote",
+        "hybrid",
+        "onsite",
+        "on",
+        "site",
+        "office",
+        "in",
+        "person",
+        "based",
+        "fully",
+        "full",
+        "time",
+        "only",
+        "anywhere",
+        "wfh",
+        "home",
+        "work",
+        "from",
+        "within",
+        "or",
+        "and",
+    ]
+)
+# Gender and diversity markers in German/French/Dutch titles: "(m/w/d)", "(f/m/x)", "(H/F)".
+_GENDER = re.compile(
+    r"[\(\[]\s*(?:[mfwdxh]|all|gn|div|\*)(?:\s*[/|,]\s*(?:[mfwdxh]|div|\*|i|x))+\s*[\)\]]"
+    r"|[\(\[]\s*(?:all genders?|gn\*?|w/m/d|m/w/d)\s*[\)\]]",
+    re.IGNORECASE,
+)
+_SEGMENT_SPLIT = re.compile(r"\s+[-–—|/:]\s+|\s*[,;]\s*|\s*[\(\)\[\]]\s*")
+
+# Place aliases (a copy may spell the country or state differently).
+_PLACE_ALIASES = {
+    "united states of america": "us",
+    "united states": "us",
+    "usa": "us",
+    "u s a": "us",
+    "u s": "us",
+    "america": "us",
+    "united kingdom": "uk",
+    "great britain": "uk",
+    "gb": "uk",
+    "england": "uk",
+    "deutschland": "germany",
+    "new york city": "new york",
+    "nyc": "new york",
+    "sf": "san francisco",
+    "bay area": "san francisco",
+    "la": "los angeles",
+    "bengaluru": "bangalore",
+    "munchen": "munich",
+    "koln": "cologne",
+    "wien": "vienna",
+    "praha": "prague",
+    "warszawa": "warsaw",
+    "lisboa": "lisbon",
+    "roma": "rome",
+    "milano": "milan",
+    "zurich": "zurich",
+    "geneve": "geneva",
+}
+_US_STATES = {
+    "alabama": "al",
+    "alaska": "ak",
+    "arizona": "az",
+    "arkansas": "ar",
+    "california": "ca",
+    "colorado": "co",
+    "connecticut": "ct",
+    "delaware": "de",
+    "florida": "fl",
+    "georgia": "ga",
+    "hawaii": "hi",
+    "idaho": "id",
+    "illinois": "il",
+    "indiana": "in",
+    "iowa": "ia",
+    "kansas": "ks",
+    "kentucky": "ky",
+    "louisiana": "la",
+    "maine": "me",
+    "maryland": "md",
+    "massachusetts": "ma",
+    "michigan": "mi",
+    "minnesota": "mn",
+    "mississippi": "ms",
+    "missouri": "mo",
+    "montana": "mt",
+    "nebraska": "ne",
+    "nevada": "nv",
+    "new hampshire": "nh",
+    "new jersey": "nj",
+    "new mexico": "nm",
+    "north carolina": "nc",
+    "north dakota": "nd",
+    "ohio": "oh",
+    "oklahoma": "ok",
+    "oregon": "or",
+    "pennsylvania": "pa",
+    "rhode island": "ri",
+    "south carolina": "sc",
+    "south dakota": "sd",
+    "tennessee": "tn",
+    "texas": "tx",
+    "utah": "ut",
+    "vermont": "vt",
+    "virginia": "va",
+    "washington": "wa",
+    "west virginia": "wv",
+    "wisconsin": "wi",
+    "wyoming": "wy",
+    "district of columbia": "dc",
+    "washington dc": "dc",
+}
+# Words that say nothing about which place: "San Francisco office" = "San Francisco".
+_PLACE_FILLER = frozenset(
+    [
+        "office",
+        "offices",
+        "hq",
+        "headquarters",
+        "based",
+        "in",
+        "the",
+        "of",
+        "area",
+        "metro",
+        "metropolitan",
+        "region",
+        "greater",
+        "onsite",
+        "on",
+        "site",
+        "in-office",
+        "location",
+        "locations",
+        "and",
+        "or",
+    ]
+)
+_ALIAS_RE = re.compile(
+    r"\b("
+    + "|".join(sorted(map(re.escape, {**_PLACE_ALIASES, **_US_STATES}), key=len, reverse=True))
+    + r")\b"
+)
+
+
+@lru_cache(maxsize=65536)
+def fold(s: str) -> str:
+    """NFKD, accents dropped, case-folded."""
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(c for c in s if not unicodedata.combining(c)).casefold()
+
+
+@lru_cache(maxsize=65536)
+def company_key(name: str | None) -> str:
+    """Employer name without legal form, case, spaces or punctuation ("" when unknown)."""
+    if not name:
+        return ""
+    words = _WORD.findall(fold(name).replace("&", " and "))
+    while len(words) > 1 and words[-1] in _LEGAL:
+        words.pop()
+    if len(words) > 1 and words[0] == "the":
+        words.pop(0)
+    return "".join(words)
+
+
+def _place_words(text: str) -> list[str]:
+    text = fold(text).replace(".", " ").replace("&", " and ")
+    text = " ".join(_WORD.findall(text))
+    text = _ALIAS_RE.sub(lambda m: {**_PLACE_ALIASES, **_US_STATES}[m.group(1)], text)
+    return text.split()
+
+
+@lru_cache(maxsize=65536)
+def location_tokens(location_raw: str | None) -> frozenset[str]:
+    """Place words of a location string, aliases resolved, filler dropped."""
+    if not location_raw:
+        return frozenset()
+    return frozenset(w for w in _place_words(location_raw) if w not in _PLACE_FILLER)
+
+
+@lru_cache(maxsize=65536)
+def title_key(title: str | None, location_raw: str | None = None) -> str:
+    """Role identity of a title: case, punctuation, abbreviations, a gender marker
+    and trailing place / work-arrangement segments ("(Remote)", "- Berlin") ignored."""
+    if not title:
+        return ""
+    t = _GENDER.sub(" ", fold(title)).replace("&", " and ").replace("+", " plus ")
+    place = set(location_tokens(location_raw)) | _ARRANGEMENT
+    segments = [s for s in _SEGMENT_SPLIT.split(t) if s and s.strip()]
+    # Drop trailing segments that only name the posting's own place or a work arrangement.
+    while len(segments) > 1:
+        words = _place_words(segments[-1])
+        if words and all(w in place or w in _PLACE_FILLER for w in words):
+            segments.pop()
+        else:
+            break
+    words: list[str] = []
+    for w in _WORD.findall(" ".join(segments)):
+        words.extend(_TITLE_ABBREV.get(w, w).split())
+    if words and words[-1] == "i":  # "Engineer I" = "Engineer 1"
+        words[-1] = "1"
+    # Word order is kept: "Staff Software Engineer, iOS" and "Staff iOS Software Engineer" are
+    # distinct titles of one employer in the dev set (reordering is a rename, not a copy).
+    return " ".join(words)
+
+
+def location_keys(
+    location_raw: str | None,
+    city: str | None = None,
+    region: str | None = None,
+    country: str | None = None,
+    remote: bool | None = None,
+) -> frozenset[str]:
+    """Keys of a place; two postings are at the same place when they share one.
+
+    The raw string's place words always give a key; a parsed city (with its country) gives
+    another, so "New York, NY" and "New York City" meet through the parser when it knows both.
+    """
+    keys: set[str] = set()
+    toks = location_tokens(location_raw)
+    if toks:
+        keys.add("raw:" + " ".join(sorted(toks)))
+    cc = fold(country) if country else ""
+    if city:
+        keys.add(f"city:{' '.join(_place_words(city))}|{cc}")
+    elif remote and (cc or region):
+        keys.add(f"remote:{cc}|{fold(region) if region else ''}")
+    return frozenset(keys)
+
+
+__all__ = ["company_key", "fold", "location_keys", "location_tokens", "title_key"]
