@@ -1,0 +1,66 @@
+"""The spam text model at runtime: TF-IDF + logistic regression recomputed with numpy.
+
+The weights come from ``scripts/train_spam.py`` as JSON, so there is no pickle to trust and no
+coupling to the scikit-learn version that trained it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import math
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from hirehound.scoring._text import tokens
+
+FORMAT = "hirehound-spam-tfidf-lr/1"
+MAX_CHARS = 20_000  # longer descriptions add cost, not evidence
+
+
+class TextModel:
+    """P(fraud | text) from the exported TF-IDF + LogisticRegression weights."""
+
+    def __init__(self, data: dict[str, object]) -> None:
+        if data.get("format") != FORMAT:
+            raise ValueError(f"unknown spam model format {data.get('format')!r}")
+        self.stop_words = frozenset(data["stop_words"])  # type: ignore[arg-type]
+        vocabulary: dict[str, int] = data["vocabulary"]  # type: ignore[assignment]
+        # Unigrams by string, bigrams by (a, b) tuple: Counter(zip(...)) builds those tuples
+        # in C, so no bigram string is ever joined at runtime (0.4 -> ~0.15 ms per posting).
+        self._unigrams = {t: i for t, i in vocabulary.items() if " " not in t}
+        self._bigrams = {tuple(t.split(" ")): i for t, i in vocabulary.items() if " " in t}
+        idf = np.asarray(data["idf"], dtype=np.float64)
+        coef = np.asarray(data["coef"], dtype=np.float64)
+        # The score is sum(w_t * idf_t * coef_t) / ||w * idf||: keep both products per term.
+        self._idf_coef = idf * coef
+        self._idf = idf
+        self.intercept = float(data["intercept"])  # type: ignore[arg-type]
+        self.sublinear = bool(data.get("sublinear_tf", True))
+
+    @classmethod
+    def load(cls, path: Path) -> TextModel:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            return cls(json.load(fh))
+
+    def predict(self, text: str) -> float:
+        """Probability-like fraud score in [0, 1]."""
+        toks = tokens(text[:MAX_CHARS], self.stop_words)
+        uni, bi = self._unigrams, self._bigrams
+        c1 = Counter(toks)
+        c2 = Counter(itertools.pairwise(toks))
+        # dict-view intersections run in C: the Python loops below see only known terms
+        k1 = c1.keys() & uni.keys()
+        k2 = c2.keys() & bi.keys()
+        if not k1 and not k2:
+            return 1.0 / (1.0 + math.exp(-self.intercept))
+        idx = [uni[t] for t in k1] + [bi[t] for t in k2]
+        tf = np.array([c1[t] for t in k1] + [c2[t] for t in k2], dtype=np.float64)
+        if self.sublinear:
+            tf = 1.0 + np.log(tf)
+        w = tf * self._idf[idx]
+        z = float(tf @ self._idf_coef[idx]) / float(np.sqrt(w @ w)) + self.intercept
+        return 1.0 / (1.0 + math.exp(-z))
