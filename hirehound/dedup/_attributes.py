@@ -283,7 +283,9 @@ def location_tokens(location_raw: str | None) -> frozenset[str]:
     """Place words of a location string, aliases resolved, filler dropped."""
     if not location_raw:
         return frozenset()
-    return frozenset(w for w in _place_words(location_raw) if w not in _PLACE_FILLER)
+    words = _place_words(location_raw)
+    # "Headquarters" alone is all filler: keep the words rather than lose the place.
+    return frozenset(w for w in words if w not in _PLACE_FILLER) or frozenset(words)
 
 
 @lru_cache(maxsize=65536)

@@ -20,13 +20,14 @@ from hirehound.storage import db
 pytestmark = pytest.mark.integration
 
 _ids = itertools.count(1)
-_WORDS = (
+_VOCAB = (
     "build ship scale design review mentor own lead craft improve measure debug deploy "
     "service platform pipeline customer product data model api system team roadmap quality "
     "reliable fast secure modern clear simple robust elegant distributed realtime mobile web "
     "python rust go kotlin swift postgres kafka cloud edge network storage compute billing "
     "growth payments search ranking insight metric incident oncall latency budget partner"
-).split()
+)
+_WORDS = _VOCAB.split()
 
 
 def paragraph(seed: int, n: int = 60) -> str:

@@ -1,0 +1,94 @@
+"""Text fingerprints: hash, MinHash Jaccard and containment, band keys, canonical URLs."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from hirehound.dedup import DEFAULT_CONFIG as CFG
+from hirehound.dedup._text import band_keys, normalize_tokens, similarity, text_print
+from hirehound.dedup._url import canonical_url
+
+WORDS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "omicron",
+]
+
+
+def text_of(seed: int, n: int = 400) -> str:
+    rng = random.Random(seed)
+    return " ".join(rng.choice(WORDS) + str(rng.randrange(50)) for _ in range(n))
+
+
+def test_format_only_differences_give_the_same_hash() -> None:
+    html_text = "About us\n\n- Build things\n- Ship them\n\nApply at acme today"
+    markdown = (
+        "## ABOUT US\n\n* **Build** things\n* Ship them\n\n"
+        "Apply at [acme](https://acme.com/jobs) today"
+    )
+    assert text_print(html_text, CFG).content_hash == text_print(markdown, CFG).content_hash
+
+
+def test_truncation_marker_is_dropped_and_flagged() -> None:
+    tokens, truncated = normalize_tokens("We build tools for teams... Read more")
+    assert truncated and tokens[-1] == "teams"
+    assert normalize_tokens("We build tools.")[1] is False
+
+
+def test_edited_copy_is_near_and_unrelated_text_is_not() -> None:
+    base = text_of(1)
+    words = base.split()
+    edited = " ".join(words[:150] + words[170:] + ["join", "us", "today"])
+    score, how = similarity(text_print(base, CFG), text_print(edited, CFG), CFG)
+    assert how == "jaccard" and score >= CFG.near_jaccard
+    score, _ = similarity(text_print(base, CFG), text_print(text_of(2), CFG), CFG)
+    assert score < CFG.possible_similarity
+
+
+@pytest.mark.parametrize("kept", [0.4, 0.5, 0.6])
+def test_truncated_prefix_is_contained(kept: float) -> None:
+    base = text_of(3, 800)
+    cut = base[: int(len(base) * kept)] + "... Read more"
+    score, how = similarity(text_print(cut, CFG), text_print(base, CFG), CFG)
+    assert how == "containment" and score >= CFG.near_containment
+
+
+def test_near_copies_share_a_band_key() -> None:
+    a = text_print(text_of(4), CFG)
+    b = text_print(text_of(4) + " one more line", CFG)
+    assert set(band_keys(a.signature, CFG)) & set(band_keys(b.signature, CFG))
+    assert len(band_keys(a.signature, CFG)) == CFG.lsh_bands
+    assert band_keys(text_print("", CFG).signature, CFG) == []
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("https://jobs.ashbyhq.com/acme/42", "https://jobs.ashbyhq.com/acme/42/?utm_source=x"),
+        ("https://www.acme.com/jobs?id=3&gh_src=abc", "http://acme.com/jobs?id=3#apply"),
+        ("https://acme.com/jobs?b=2&a=1", "https://ACME.com/jobs?a=1&b=2&fbclid=zz"),
+    ],
+)
+def test_canonical_url_drops_tracking(a: str, b: str) -> None:
+    assert canonical_url(a) == canonical_url(b)
+
+
+def test_canonical_url_keeps_identity_parameters() -> None:
+    assert canonical_url("https://acme.com/jobs?id=3") != canonical_url(
+        "https://acme.com/jobs?id=4"
+    )
+    assert canonical_url("not a url") is None
