@@ -5,7 +5,7 @@
 Data: EMSCAD balanced set (../shared/data/spam/emscad_balanced_train.csv: lower-cased, stop
 words removed, fields concatenated). A fixed stratified split (seed 20250101, 20% held out)
 keeps a part the shipped model never saw; benchmarks/spam_eval.py scores the shipped model on
-it. Model: TF-IDF (unigrams + bigrams, sublinear tf, at most 20k terms) + LogisticRegression.
+it. Model: TF-IDF (unigrams, sublinear tf, at most 20k terms) + LogisticRegression.
 Output: hirehound/scoring/data/spam_model.json.gz with the stop words, vocabulary, idf, coef
 and intercept; hirehound/scoring/_model.py recomputes the same score with numpy.
 """
@@ -31,6 +31,9 @@ SEED = 20250101
 HOLDOUT = 0.2
 MAX_FEATURES = 20000
 C = 4.0
+# Unigrams: bigrams gained 0.001 ROC-AUC on the held-out split (0.988 vs 0.987) and 0.007 on
+# the raw sample, and doubled the runtime cost (Counter of pairs, stop-word filtering).
+NGRAMS = 1
 
 
 def load_balanced(data: Path) -> tuple[list[str], np.ndarray]:
@@ -66,7 +69,7 @@ def main() -> None:
 
     stop = frozenset(ENGLISH_STOP_WORDS)
     texts, labels = load_balanced(args.data)
-    docs = [terms(tokens(t, stop)) for t in texts]
+    docs = [terms(tokens(t, stop)) if NGRAMS == 2 else tokens(t, stop) for t in texts]
     train, held = split_indices(labels)
 
     vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True, min_df=2,
@@ -85,7 +88,7 @@ def main() -> None:
         "seed": SEED,
         "holdout": HOLDOUT,
         "sublinear_tf": True,
-        "ngram_range": [1, 2],
+        "ngram_range": [1, NGRAMS],
         "stop_words": sorted(stop),
         "vocabulary": vocab,
         "idf": [round(float(v), 6) for v in vec.idf_],

@@ -18,6 +18,8 @@ import numpy as np
 from hirehound.scoring._text import tokens
 
 FORMAT = "hirehound-spam-tfidf-lr/1"
+# every byte but [a-z0-9] becomes a space (input is lowercased; non-ASCII became "?")
+_SEPARATE = bytes(b if 48 <= b <= 57 or 97 <= b <= 122 else 32 for b in range(256))
 MAX_CHARS = 20_000  # longer descriptions add cost, not evidence
 
 
@@ -31,7 +33,7 @@ class TextModel:
         vocabulary: dict[str, int] = data["vocabulary"]  # type: ignore[assignment]
         # Unigrams by string, bigrams by (a, b) tuple: Counter(zip(...)) builds those tuples
         # in C, so no bigram string is ever joined at runtime (0.4 -> ~0.15 ms per posting).
-        self._unigrams = {t: i for t, i in vocabulary.items() if " " not in t}
+        self._unigrams = {t.encode(): i for t, i in vocabulary.items() if " " not in t}
         self._bigrams = {tuple(t.split(" ")): i for t, i in vocabulary.items() if " " in t}
         idf = np.asarray(data["idf"], dtype=np.float64)
         coef = np.asarray(data["coef"], dtype=np.float64)
@@ -48,13 +50,23 @@ class TextModel:
 
     def predict(self, text: str) -> float:
         """Probability-like fraud score in [0, 1]."""
-        toks = tokens(text[:MAX_CHARS], self.stop_words)
+        return self.predict_lower(text[:MAX_CHARS].lower())
+
+    def predict_lower(self, low: str) -> float:
+        """``predict`` for text already lowercased (the scorer lowercases once for all stages)."""
         uni, bi = self._unigrams, self._bigrams
-        c1 = Counter(toks)
-        c2 = Counter(itertools.pairwise(toks))
-        # dict-view intersections run in C: the Python loops below see only known terms
+        if bi:
+            toks = tokens(low, self.stop_words)
+            c1 = Counter(t.encode() for t in toks)
+            c2 = Counter(itertools.pairwise(toks))
+            k2 = c2.keys() & bi.keys()
+        else:
+            # Unigram model: stop words are simply absent from the vocabulary. Same tokens as
+            # TOKEN_RE ([a-z0-9]+) via bytes.translate + split: 0.14 vs 0.23 ms per posting.
+            c1 = Counter(low.encode("ascii", "replace").translate(_SEPARATE).split())
+            c2, k2 = Counter(), set()
+        # dict-view intersections run in C: the Python code below sees only known terms
         k1 = c1.keys() & uni.keys()
-        k2 = c2.keys() & bi.keys()
         if not k1 and not k2:
             return 1.0 / (1.0 + math.exp(-self.intercept))
         idx = [uni[t] for t in k1] + [bi[t] for t in k2]

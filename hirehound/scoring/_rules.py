@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import ahocorasick
+
 # weights: strong (a scam's own request) 0.6-0.7, medium 0.3-0.5, weak signals 0.1-0.25
-# Patterns run on the lowercased text, and only when one of their trigger substrings occurs:
-# twelve IGNORECASE regexes over a 6.5k-char posting cost ~2 ms; `in` checks cost microseconds.
+# Patterns run on the lowercased text, and only in a window around one of their trigger words,
+# found in one Aho-Corasick pass: twelve IGNORECASE regexes over a 6.5k-char posting cost ~2 ms,
+# and even 40 str.find calls cost ~0.2 ms.
 _I = 0
 _WINDOW = 120  # characters searched on each side of a trigger
 
@@ -125,17 +128,41 @@ def _shouting(title: str, text: str) -> float:
     return weight
 
 
-def _search_near(pattern: re.Pattern[str], text: str, triggers: tuple[str, ...]) -> bool:
-    """Run ``pattern`` only in windows around trigger words (bounded cost per posting)."""
-    for t in triggers:
-        i = text.find(t)
-        seen = 0
-        while i != -1 and seen < 8:
-            if pattern.search(text, max(0, i - _WINDOW), i + len(t) + _WINDOW):
-                return True
-            i = text.find(t, i + 1)
-            seen += 1
-    return False
+def _build_triggers() -> ahocorasick.Automaton:
+    by_word: dict[str, list[int]] = {}
+    for i, (_name, _weight, triggers, _pattern) in enumerate(_PATTERNS):
+        for t in triggers:
+            by_word.setdefault(t, []).append(i)
+    for t in _NO_EXPERIENCE_TRIGGERS:
+        by_word.setdefault(t, []).append(_NO_EXPERIENCE_ID)
+    automaton = ahocorasick.Automaton()
+    for word, ids in by_word.items():
+        automaton.add_word(word, (len(word), tuple(ids)))
+    automaton.make_automaton()
+    return automaton
+
+
+_NO_EXPERIENCE_ID = -1
+_NO_EXPERIENCE_TRIGGERS = ("no experience", "no prior", "no previous", "no skill")
+_TRIGGERS = _build_triggers()
+_MAX_TRIES = 8  # windows tried per pattern; a scam repeats itself early
+
+
+def _fired(text: str) -> set[int]:
+    """Indexes of _PATTERNS (and _NO_EXPERIENCE_ID) whose pattern matches near a trigger."""
+    fired: set[int] = set()
+    tries: dict[int, int] = {}
+    for last, (length, ids) in _TRIGGERS.iter(text):
+        start = last + 1 - length
+        lo, hi = max(0, start - _WINDOW), last + 1 + _WINDOW
+        for i in ids:
+            if i in fired or tries.get(i, 0) >= _MAX_TRIES:
+                continue
+            tries[i] = tries.get(i, 0) + 1
+            pattern = _NO_EXPERIENCE if i == _NO_EXPERIENCE_ID else _PATTERNS[i][3]
+            if pattern.search(text, lo, hi):
+                fired.add(i)
+    return fired
 
 
 def evaluate(
@@ -147,15 +174,14 @@ def evaluate(
     salary_max: float | None,
     salary_period: str | None,
     has_company_logo: bool | None,
+    lowered: str | None = None,
 ) -> list[RuleHit]:
-    """All rules that fire for one posting."""
+    """All rules that fire for one posting (``lowered``: title + newline + text, lowercased)."""
     hits: list[RuleHit] = []
-    original = f"{title}\n{text}".lower()
-    # str.find on a text holding one bullet or curly quote runs on wide characters and costs
-    # ~4 us per call; on pure ASCII it is memchr-fast. "?" replaces the rest, lengths unchanged.
-    full = original if original.isascii() else original.encode("ascii", "replace").decode()
-    for name, weight, triggers, pattern in _PATTERNS:
-        if _search_near(pattern, full, triggers):
+    full = lowered if lowered is not None else f"{title}\n{text}".lower()
+    fired = _fired(full)
+    for i, (name, weight, _triggers, _pattern) in enumerate(_PATTERNS):
+        if i in fired:
             hits.append(RuleHit(name, weight))
     at = full.find("@")
     while at != -1:
@@ -165,11 +191,7 @@ def evaluate(
             hits.append(RuleHit("personal_email", 0.55))
             break
         at = full.find("@", at + 1)
-    if (
-        any(t in full for t in ("no experience", "no prior", "no previous", "no skill"))
-        and _NO_EXPERIENCE.search(full)
-        and _high_pay(original, salary_max, salary_min, salary_period)
-    ):
+    if _NO_EXPERIENCE_ID in fired and _high_pay(full, salary_max, salary_min, salary_period):
         hits.append(RuleHit("no_experience_high_pay", 0.6))
     shout = _shouting(title, text)
     if shout:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hirehound.scoring._model import TextModel
+from hirehound.scoring._model import MAX_CHARS, TextModel
 from hirehound.scoring._rules import evaluate
 
 SPAM_THRESHOLD = 0.8
@@ -96,6 +96,7 @@ class SpamScorer:
         for i, item in enumerate(items):
             reasons: list[str] = []
             keep = 1.0
+            low = f"{item.title or ''}\n{item.description_text or ''}".lower()
             for hit in evaluate(
                 title=item.title or "",
                 text=item.description_text or "",
@@ -104,10 +105,11 @@ class SpamScorer:
                 salary_max=item.salary_max,
                 salary_period=item.salary_period,
                 has_company_logo=item.has_company_logo,
+                lowered=low,
             ):
                 keep *= 1.0 - hit.weight
                 reasons.append(f"rule:{hit.name}")
-            p = self.model_probability(item)
+            p = self._model.predict_lower(low[:MAX_CHARS])
             if p > MODEL_FLOOR:
                 keep *= 1.0 - MODEL_CAP * (p - MODEL_FLOOR) / (1.0 - MODEL_FLOOR)
                 reasons.append(f"model:{p:.2f}")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 import re
 
-_TOKEN = re.compile(r"[a-z0-9]+")
+TOKEN_RE = re.compile(r"[a-z0-9]+")
 
 
 def tokens(text: str, stop_words: frozenset[str]) -> list[str]:
     """Lowercase word tokens without stop words: how the EMSCAD training text was prepared."""
-    return [t for t in _TOKEN.findall(text.lower()) if t not in stop_words]
+    return [t for t in TOKEN_RE.findall(text.lower()) if t not in stop_words]
 
 
 def terms(toks: list[str]) -> list[str]:
