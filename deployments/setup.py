@@ -97,10 +97,10 @@ class SetupConfig:
 
     def __post_init__(self) -> None:
         # Heartbeats are sent from a thread and arrive late under load: demand a margin of
-        # at least two missed heartbeats so a healthy long run is never killed.
-        if self.stuck_after_s < 2 * self.heartbeat_s:
+        # half an interval at least (the default is 5x) so a healthy long run is never killed.
+        if self.stuck_after_s < 1.5 * self.heartbeat_s:
             raise ConfigurationError(
-                f"stuck-run window {self.stuck_after_s}s must be at least twice the heartbeat "
+                f"stuck-run window {self.stuck_after_s}s must be at least 1.5x the heartbeat "
                 f"interval {self.heartbeat_s}s, or healthy runs would be marked Crashed"
             )
         if self.pool_type not in ("process", "kubernetes"):
