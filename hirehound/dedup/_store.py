@@ -119,7 +119,12 @@ def _lock(session: Session, fps: Iterable[Fingerprint]) -> None:
         )
 
 
-def _store(session: Session, fps: Sequence[Fingerprint], config: DedupConfig) -> None:
+def _store(
+    session: Session,
+    fps: Sequence[Fingerprint],
+    config: DedupConfig,
+    bands: dict[int, list[tuple[int, int]]] | None = None,
+) -> None:
     """Write canonical_url/content_hash, the fingerprints and their band keys (idempotent)."""
     if not fps:
         return
@@ -168,7 +173,7 @@ def _store(session: Session, fps: Sequence[Fingerprint], config: DedupConfig) ->
     )
     band, key, pid = [], [], []
     for f in fps:
-        for b, k in f.band_rows(config):
+        for b, k in bands[f.posting_id] if bands else f.band_rows(config):
             band.append(b)
             key.append(k)
             pid.append(f.posting_id)
@@ -240,11 +245,11 @@ _CANDIDATES = text(
 
 
 def _candidates(
-    session: Session, fps: Sequence[Fingerprint], config: DedupConfig
+    session: Session, fps: Sequence[Fingerprint], bands: dict[int, list[tuple[int, int]]]
 ) -> dict[int, set[int]]:
     pid, band, key = [], [], []
     for f in fps:
-        for b, k in f.band_rows(config):
+        for b, k in bands[f.posting_id]:
             pid.append(f.posting_id)
             band.append(b)
             key.append(k)
@@ -298,8 +303,9 @@ def check(
         log.warning("dedup check: %d posting ids not found, skipped", len(missing))
     batch = [fps[i] for i in ids if i in fps]
     _lock(session, batch)
-    _store(session, batch, config)
-    cands = _candidates(session, batch, config)
+    bands = {f.posting_id: f.band_rows(config) for f in batch}
+    _store(session, batch, config, bands)
+    cands = _candidates(session, batch, bands)
     stored = _load_fingerprints(session, {o for os in cands.values() for o in os if o not in fps})
     decisions = []
     for f in batch:
