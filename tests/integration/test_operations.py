@@ -442,3 +442,19 @@ def test_killed_worker_run_is_marked_crashed_and_retried(server: Server, deploye
         _stop(doomed)
         if rescuer is not None:
             _stop(rescuer)
+
+
+def test_prune_deletes_finished_runs(server: Server) -> None:
+    """Runs last: `max_age_days=0` prunes every finished run on this module's server."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    from flows.maintenance import prune_old_runs
+    from tests.integration.ops_flows import nap
+
+    finished = nap(seconds=0, return_state=True)
+    run_id = finished.state_details.flow_run_id
+    deleted = prune_old_runs(max_age_days=0)
+    assert deleted >= 1
+    with get_client(sync_client=True) as client, pytest.raises(ObjectNotFound):
+        client.read_flow_run(run_id)

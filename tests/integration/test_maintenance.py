@@ -1,0 +1,232 @@
+"""Maintenance core against the real database, and the shared failure hook in a real flow."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, text
+
+from hirehound import maintenance
+from hirehound.storage import db
+from hirehound.storage.models import DailyStats, DeadLetter, Posting, PostingCheck, RawPosting
+from tests.support.httpserver import Request, Response, serve
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+def _posting(
+    source_id: str,
+    *,
+    status: str = "active",
+    age_days: float = 1,
+    valid_through: datetime | None = None,
+    url: str | None = None,
+    updated_days: float | None = None,
+) -> int:
+    posted = NOW - timedelta(days=age_days)
+    updated = NOW - timedelta(days=updated_days if updated_days is not None else age_days)
+    with db.transaction() as session:
+        raw = RawPosting(
+            source="generic",
+            source_id=source_id,
+            url=url,
+            payload={"id": source_id, "html": "<p>x</p>"},
+            record={"source_id": source_id},
+            content_hash=source_id,
+            fetched_at=posted,
+        )
+        session.add(raw)
+        session.flush()
+        session.add(
+            Posting(
+                id=raw.id,
+                source="generic",
+                source_id=source_id,
+                url=url,
+                title=f"Job {source_id}",
+                status=status,
+                date_posted=posted,
+                valid_through=valid_through,
+                created_at=posted,
+                updated_at=updated,
+            )
+        )
+        return raw.id
+
+
+def _status(posting_id: int) -> str:
+    with db.transaction() as session:
+        return session.get(Posting, posting_id).status  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def database(clean_db: Any) -> Any:
+    db.configure(clean_db)
+    return clean_db
+
+
+def test_expire_by_age_and_valid_through(database: Any) -> None:
+    old = _posting("old", age_days=90)
+    fresh = _posting("fresh", age_days=3)
+    past_valid = _posting("valid", age_days=3, valid_through=NOW - timedelta(hours=1))
+    held_old = _posting("held", status="held", age_days=90)
+    removed_old = _posting("removed", status="removed", age_days=90)
+    with db.transaction() as session:
+        assert maintenance.expire_postings(session, now=NOW, max_age_days=60) == 3
+    assert [_status(i) for i in (old, fresh, past_valid, held_old, removed_old)] == [
+        "expired",
+        "active",
+        "expired",
+        "expired",
+        "removed",  # already dead: left alone
+    ]
+    with db.transaction() as session:  # idempotent
+        assert maintenance.expire_postings(session, now=NOW, max_age_days=60) == 0
+
+
+def test_recheck_removes_gone_postings_and_keeps_the_rest(database: Any) -> None:
+    seen: list[str] = []
+
+    def board(req: Request) -> Response:
+        seen.append(f"{req.method} {req.path}")
+        if req.path == "/gone":
+            return Response(404)
+        if req.path == "/head-refused" and req.method == "HEAD":
+            return Response(405)
+        if req.path == "/flaky":
+            return Response(503)
+        # No body for HEAD (the test server would write one and break keep-alive).
+        return Response(200, b"" if req.method == "HEAD" else b"<html>job</html>")
+
+    with serve(board) as base:
+        ids = {
+            name: _posting(name, url=f"{base}/{name}")
+            for name in ("alive", "gone", "head-refused", "flaky")
+        }
+        with httpx.Client(timeout=5) as client:
+            checker = maintenance.HttpLinkChecker(client, per_second=50, allow_private=True)
+            with db.transaction() as session:
+                result = maintenance.recheck_postings(session, checker, now=NOW, limit=10)
+            # Loopback is refused unless allowed (posting URLs come from the outside).
+            strict = maintenance.HttpLinkChecker(client, per_second=50)
+            assert strict(f"{base}/alive").outcome == "unknown"
+    assert (result.checked, result.alive, result.gone, result.unknown) == (4, 2, 1, 1)
+    assert _status(ids["gone"]) == "removed"
+    assert {_status(ids[n]) for n in ("alive", "head-refused", "flaky")} == {"active"}
+    assert "GET /head-refused" in seen  # HEAD refused: fell back to GET
+    with db.transaction() as session:
+        checks = {c.posting_id: c for c in session.scalars(select(PostingCheck))}
+    assert checks[ids["flaky"]].outcome == "unknown"
+    assert checks[ids["flaky"]].consecutive_failures == 1
+    assert checks[ids["gone"]].status_code == 404
+
+
+def test_recheck_checker_paces_requests(database: Any) -> None:
+    import time
+
+    with serve(lambda req: Response(200)) as base, httpx.Client() as client:
+        checker = maintenance.HttpLinkChecker(client, per_second=20, allow_private=True)
+        t0 = time.monotonic()
+        for _ in range(6):
+            checker(f"{base}/x")
+        # 6 requests at 20/s: the last one waits for 5 intervals (0.25 s).
+        assert time.monotonic() - t0 >= 0.24
+
+
+def test_archive_moves_old_payloads(database: Any) -> None:
+    dead = _posting("dead", status="expired", age_days=400, updated_days=200)
+    recent_dead = _posting("recent", status="expired", age_days=400, updated_days=10)
+    live = _posting("live", age_days=400)
+    with db.transaction() as session:
+        result = maintenance.archive_old(
+            session, now=NOW, archive_after_days=180, raw_payload_days=90
+        )
+    assert (result.archived_postings, result.archived_payloads) == (1, 1)
+    assert [_status(i) for i in (dead, recent_dead, live)] == ["archived", "expired", "active"]
+    with db.transaction() as session:
+        moved = session.execute(
+            text("select payload from raw_payload_archive where raw_posting_id = :id"),
+            {"id": dead},
+        ).scalar_one()
+        left = session.get(RawPosting, dead)
+        assert moved["id"] == "dead" and left is not None and left.payload == {}
+    with db.transaction() as session:  # nothing left to do
+        again = maintenance.archive_old(session, now=NOW)
+    assert (again.archived_postings, again.archived_payloads) == (0, 0)
+
+
+def test_daily_stats_are_stored_and_overwritten(database: Any) -> None:
+    _posting("a")
+    _posting("b", status="expired")
+    with db.transaction() as session:
+        counts = maintenance.compute_daily_stats(session, day=NOW.date())
+    assert counts["postings_by_status"] == {"active": 1, "expired": 1}
+    _posting("c")
+    with db.transaction() as session:
+        maintenance.compute_daily_stats(session, day=NOW.date())
+    with db.transaction() as session:
+        rows = session.scalars(select(DailyStats)).all()
+    assert len(rows) == 1 and rows[0].counts["postings_by_status"]["active"] == 2
+
+
+def test_optimize_vacuums_and_reindexes(database: Any) -> None:
+    result = maintenance.optimize_database(
+        db.engine(), reindex=["ix_postings_status_date", "no_such_index"]
+    )
+    assert "postings" in result.vacuumed
+    assert result.reindexed == ["ix_postings_status_date"]
+
+
+def test_failure_hook_dead_letters_each_posting(database: Any, prefect_harness: None) -> None:
+    """The shared retry policy: bad data fails at once, network trouble after its retries;
+    both land in dead_letters with flow, task, inputs and attempt count."""
+    from prefect import flow, task
+
+    from hirehound.errors import SourceFormatError, SourceUnavailable
+    from tasks._retry import backoff, dead_letter_on_failure, retry_unless_bad_data
+
+    calls: dict[str, int] = {"format": 0, "network": 0}
+
+    @task(
+        retries=2,
+        retry_delay_seconds=backoff(0.05, 2),
+        retry_condition_fn=retry_unless_bad_data,
+        on_failure=[dead_letter_on_failure("clean")],
+    )
+    def clean_chunk(posting_ids: list[int], kind: str) -> None:
+        calls[kind] += 1
+        if kind == "format":
+            raise SourceFormatError("payload is not JSON")
+        raise SourceUnavailable("HTTP 503")
+
+    @flow
+    def pipeline() -> None:
+        clean_chunk.submit([11, 12], "format").wait()
+        clean_chunk.submit([13], "network").wait()
+
+    pipeline(return_state=True)
+    assert calls == {"format": 1, "network": 3}
+    with db.transaction() as session:
+        rows = session.scalars(select(DeadLetter).order_by(DeadLetter.posting_id)).all()
+    got = [(r.posting_id, r.error_type, r.attempts, r.step) for r in rows]
+    assert got == [
+        (11, "SourceFormatError", 1, "clean"),
+        (12, "SourceFormatError", 1, "clean"),
+        (13, "SourceUnavailable", 3, "clean"),
+    ]
+    assert rows[0].flow_name == "pipeline" and rows[0].task_name == "clean_chunk"
+    assert rows[0].inputs == {"posting_ids": [11, 12], "kind": "format"}
+    assert rows[0].flow_run_id and "payload is not JSON" in rows[0].detail
+
+
+def test_backoff_is_exponential() -> None:
+    from tasks._retry import backoff
+
+    assert backoff(2.0, 3) == [2.0, 4.0, 8.0]
+    with pytest.raises(ValueError):
+        backoff(0, 3)
