@@ -16,9 +16,8 @@ pytestmark = pytest.mark.integration
 
 
 def _fail(breaker: CircuitBreaker) -> None:
-    with pytest.raises(EnrichmentUnavailable):
-        with breaker.guard():
-            raise EnrichmentUnavailable("HTTP 500")
+    with pytest.raises(EnrichmentUnavailable), breaker.guard():
+        raise EnrichmentUnavailable("HTTP 500")
 
 
 def test_transitions(clean_db: Settings) -> None:
@@ -28,17 +27,15 @@ def test_transitions(clean_db: Settings) -> None:
     _fail(b)
     assert b.state() == "closed"
     # Bad data about one organization is not the service failing.
-    with pytest.raises(EnrichmentDataError):
-        with b.guard():
-            raise EnrichmentDataError("not JSON")
+    with pytest.raises(EnrichmentDataError), b.guard():
+        raise EnrichmentDataError("not JSON")
     _fail(b)
     _fail(b)
     _fail(b)
     assert b.state() == "open"
     calls = []
-    with pytest.raises(CircuitOpen):  # fails fast: the call never happens
-        with b.guard():
-            calls.append(1)
+    with pytest.raises(CircuitOpen), b.guard():  # fails fast: the call never happens
+        calls.append(1)
     assert calls == []
 
     time.sleep(0.6)

@@ -20,7 +20,8 @@ HOME = b"""<!doctype html><html><head><title>Acme Rockets</title>
 <link rel="icon" href="/icon.png">
 <script type="application/ld+json">{"@context": "https://schema.org", "@graph": [
  {"@type": "WebSite", "name": "x"},
- {"@type": "Organization", "name": "Acme Rockets", "logo": {"@type": "ImageObject", "url": "/logo.png"},
+ {"@type": "Organization", "name": "Acme Rockets",
+  "logo": {"@type": "ImageObject", "url": "/logo.png"},
   "sameAs": ["https://www.linkedin.com/company/acme"], "foundingDate": "2011-05-01",
   "numberOfEmployees": {"@type": "QuantitativeValue", "value": 340},
   "address": {"@type": "PostalAddress", "addressLocality": "Denver", "addressRegion": "CO",
@@ -88,9 +89,8 @@ def test_500_is_retried_with_backoff_then_gives_up() -> None:
         calls.append(time.monotonic())
         return Response(500, b"oops")
 
-    with serve(broken) as base:
-        with pytest.raises(EnrichmentUnavailable, match="HTTP 500"):
-            client(attempts=3).get(base + "/")
+    with serve(broken) as base, pytest.raises(EnrichmentUnavailable, match="HTTP 500"):
+        client(attempts=3).get(base + "/")
     assert len(calls) == 3
 
 
