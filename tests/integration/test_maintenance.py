@@ -230,3 +230,35 @@ def test_backoff_is_exponential() -> None:
     assert backoff(2.0, 3) == [2.0, 4.0, 8.0]
     with pytest.raises(ValueError):
         backoff(0, 3)
+
+
+def test_metrics_exporter_reads_database_and_prefect_api(database: Any) -> None:
+    import json
+
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from hirehound.metrics import HirehoundCollector
+
+    _posting("m1")
+    _posting("m2", status="expired")
+    with db.transaction() as session:
+        session.add(DeadLetter(step="clean", error_type="CleaningError", detail="x"))
+
+    def prefect_api(req: Request) -> Response:
+        state = json.loads(req.body)["flow_runs"]["state"]["type"]["any_"][0]
+        return Response(200, json.dumps({"RUNNING": 2, "FAILED": 1}.get(state, 0)))
+
+    with serve(prefect_api) as base:
+        registry = CollectorRegistry()
+        registry.register(HirehoundCollector(db.engine, f"{base}/api"))
+        text_out = generate_latest(registry).decode()
+    assert 'hirehound_postings{status="active"} 1.0' in text_out
+    assert 'hirehound_postings{status="expired"} 1.0' in text_out
+    assert 'hirehound_dead_letters_unresolved{step="clean"} 1.0' in text_out
+    assert 'hirehound_flow_runs{state="running"} 2.0' in text_out
+    assert 'hirehound_scrape_ok{backend="prefect"} 1.0' in text_out
+
+    # The Prefect API being down is a metric, not a failed scrape.
+    registry = CollectorRegistry()
+    registry.register(HirehoundCollector(db.engine, "http://127.0.0.1:9/api"))
+    assert 'hirehound_scrape_ok{backend="prefect"} 0.0' in generate_latest(registry).decode()
