@@ -71,6 +71,38 @@ def process_chunk(ids: Sequence[int], run: Call = _prefect) -> ChunkOutcome:
     return out
 
 
+class _Tracked:
+    """Remembers which step a chunk was in, so a failed chunk is dead-lettered under it."""
+
+    def __init__(self, run: Call) -> None:
+        self.run = run
+        self.step = "start"
+
+    def __call__(self, task: Any, *args: Any, **kwargs: Any) -> Any:
+        self.step = getattr(task, "name", str(task))
+        return self.run(task, *args, **kwargs)
+
+
+def _dead_letter_chunk(ids: list[int], step: str, exc: BaseException) -> None:
+    from tasks._retry import write_dead_letters
+
+    names = run_names_or_none()
+    write_dead_letters(
+        step=step, posting_ids=ids, error_type=type(exc).__name__, detail=str(exc)[:4000],
+        flow_name=names.get("flow_name"), flow_run_id=names.get("flow_run_id"),
+        task_name=step, inputs={"posting_ids": ids}, attempts=1 + t.CHUNK_RETRIES,
+    )
+
+
+def run_names_or_none() -> dict[str, Any]:
+    try:
+        from tasks._context import run_names
+
+        return run_names()
+    except Exception:  # outside a flow run (direct mode)
+        return {}
+
+
 def _ingest(
     targets: Sequence[str],
     source: SourceKind | None,
@@ -85,8 +117,17 @@ def _ingest(
         totals.update(read=fetched["read"], unchanged=fetched["unchanged"],
                       dead_letters_parse=fetched["bad"])
         for chunk in batches(fetched["ids"], chunk_size):
-            totals.update(process_chunk(chunk, run).as_counts())
+            tracked = _Tracked(run)
+            try:
+                totals.update(process_chunk(chunk, tracked).as_counts())
+            except Exception as exc:  # the chunk failed for good: keep its ids, go on
+                _dead_letter_chunk(chunk, tracked.step, exc)
+                totals.update(chunks_failed=1, dead_letters_chunk=len(chunk))
+            totals["chunks"] += 1
             on_chunk(totals)
+    if totals["chunks"] and totals["chunks_failed"] == totals["chunks"]:
+        # Nothing went through (database down?): fail the run so the alert fires.
+        raise RuntimeError(f"every chunk failed; see dead letters ({dict(totals)})")
     return totals
 
 

@@ -7,6 +7,8 @@ session temp folder and tables are truncated between tests that ask for `clean_d
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,14 +35,15 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def database_settings() -> Iterator[Settings]:
     """Settings pointing at the test database: external when HIREHOUND_TEST_DATABASE_URL is
     set, else a fresh embedded server in its own temporary folder."""
     from hirehound.storage import db, upgrade
 
     url = os.environ.get("HIREHOUND_TEST_DATABASE_URL")
-    # As root, pgserver opens every parent folder to its system user: use a short /tmp path.
-    home = Path(tmp_path_factory.mktemp("pg", numbered=True))
+    # As root, pgserver runs the server as its own user and opens every parent folder to it;
+    # pytest keeps its temp root private (0700, re-applied by every session), so use /tmp.
+    home = Path(tempfile.mkdtemp(prefix="hh-test-pg-", dir="/tmp"))
     settings = Settings(home=home, database_url=url, embedding_provider="hashing")
     os.environ["HIREHOUND_DATABASE_URL"] = url or ""
     db.configure(settings)
@@ -52,6 +55,11 @@ def database_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sett
     upgrade()
     yield settings
     db.dispose()
+    if not url:
+        from hirehound.storage import _embedded
+
+        _embedded.stop(settings.pgdata)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture
