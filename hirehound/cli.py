@@ -187,9 +187,10 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_enrich(args: argparse.Namespace) -> int:
-    run = _optional("flows.enrich", "run_enrich_cli")
+    run = _optional("flows.enrich", "run_enrich")
     _database()
-    print(json.dumps(run(all_=args.all, stale_days=args.stale, names=args.names), default=str))
+    result = run(args.names or None, all=args.all, stale=args.stale, limit=args.limit)
+    print(json.dumps(result, default=str))
     return 0
 
 
@@ -283,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--all", action="store_true", help="every organization")
     g.add_argument("--stale", type=int, metavar="DAYS", help="not enriched for DAYS days")
     g.add_argument("names", nargs="*", default=[], metavar="ORG_NAME")
+    en.add_argument("--limit", type=int, default=500, help="at most this many organizations")
     en.set_defaults(func=cmd_enrich)
 
     og = sub.add_parser("orgs", help="organizations").add_subparsers(
