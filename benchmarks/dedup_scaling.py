@@ -123,11 +123,12 @@ def insert(session: Any, posts: list[dict[str, Any]], rep: int, dim: int) -> lis
     return list(ids)
 
 
-def background(dev: list[dict[str, Any]], have: int, want: int, dim: int) -> int:
+def background(
+    dev: list[dict[str, Any]], have: int, want: int, dim: int, rep: int
+) -> tuple[int, int]:
     from hirehound import dedup
     from hirehound.storage import db
 
-    rep = have // len(dev) + 1
     while have < want:
         posts = dev[: min(len(dev), want - have)]
         for i in range(0, len(posts), CHUNK):
@@ -136,7 +137,7 @@ def background(dev: list[dict[str, Any]], have: int, want: int, dim: int) -> int
                 dedup.assign_clusters(s, dedup.deep_check(s, dedup.check(s, ids)))
         have += len(posts)
         rep += 1
-    return have
+    return have, rep
 
 
 def measure(dev: list[dict[str, Any]], dim: int) -> dict[str, float]:
@@ -245,11 +246,11 @@ def main() -> None:
     dim = settings.embedding_dim
     dev = load_dev()
     print(f"measured batch: {len(dev)} real dev postings, chunk {CHUNK}, commit {commit()}")
-    have = 0
+    have, rep = 0, 1
     results: dict[int, dict[str, float]] = {}
     for size in sorted(args.sizes):
         t0 = time.perf_counter()
-        have = background(dev, have, size, dim)
+        have, rep = background(dev, have, size, dim, rep)
         print(
             f"\n== {have} postings in the database (background built in "
             f"{time.perf_counter() - t0:.0f}s)"
