@@ -75,7 +75,7 @@ def store_raw(
             .where(tuple_(RawPosting.source, RawPosting.source_id).in_(keys))
         )
     }
-    stmt = insert(RawPosting).values(rows)
+    stmt = insert(RawPosting)
     stmt = stmt.on_conflict_do_update(
         index_elements=[RawPosting.source, RawPosting.source_id],
         set_={
@@ -86,7 +86,7 @@ def store_raw(
             "fetched_at": func.now(),
         },
     ).returning(RawPosting.id, RawPosting.source, RawPosting.source_id, RawPosting.content_hash)
-    for row in session.execute(stmt):
+    for row in session.execute(stmt, rows):
         old = before.get((row.source, row.source_id))
         done = old is not None and old[0] == row.content_hash and old[1] == "publish"
         (result.unchanged if done and not force else result.to_process).append(row.id)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import bindparam, delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -102,9 +102,56 @@ def _each(
     return done, dead
 
 
+_PG_TYPES = {
+    "city": "text", "region": "text", "country": "text", "remote": "boolean",
+    "lat": "float8", "lon": "float8", "employment_type": "text",
+    "date_posted": "timestamptz", "valid_through": "timestamptz", "salary_min": "float8",
+    "salary_max": "float8", "salary_currency": "text", "salary_period": "text",
+    "organization_id": "bigint", "quality_score": "float8", "spam_score": "float8",
+    "is_spam": "boolean", "step": "text",
+    # Array columns travel as JSON text (unnest cannot carry arrays of arrays).
+    "quality_missing": "json", "spam_reasons": "json",
+}
+
+
+# `postings.step` records the last step that changed the row (what a crash resumes from);
+# steps that write other tables do not touch it (each UPDATE rewrites the row and its
+# index entries).
+
+
 def _bulk_update(session: Session, values: list[dict[str, Any]]) -> None:
-    if values:
-        session.execute(update(Posting), values)
+    """Update many postings in one statement (UPDATE ... FROM unnest(...)).
+
+    An ORM executemany sends one UPDATE per row; a chunk has hundreds of rows and each
+    step writes once, so this is one round trip and one plan per step.
+    """
+    if not values:
+        return
+    import json
+
+    cols = [c for c in values[0] if c != "id"]
+    params: dict[str, Any] = {"ids": [v["id"] for v in values]}
+    selects, sets = ["cast(:ids as bigint[])"], []
+    for i, c in enumerate(cols):
+        kind = _PG_TYPES[c]
+        if kind == "json":
+            params[f"c{i}"] = [json.dumps(v[c]) if v[c] is not None else None for v in values]
+            selects.append(f"cast(:c{i} as text[])")
+            sets.append(
+                f"{c} = case when v.{c} is null then null "
+                f"else array(select json_array_elements_text(cast(v.{c} as json))) end"
+            )
+        else:
+            params[f"c{i}"] = [v[c] for v in values]
+            selects.append(f"cast(:c{i} as {kind}[])")
+            sets.append(f"{c} = v.{c}")
+    session.execute(
+        text(
+            f"update postings p set {', '.join(sets)}, updated_at = now() "
+            f"from unnest({', '.join(selects)}) as v(id, {', '.join(cols)}) where p.id = v.id"
+        ),
+        params,
+    )
 
 
 # -- 2. clean ---------------------------------------------------------------------------
@@ -137,13 +184,15 @@ def clean(session: Session, ids: Sequence[int], settings: Settings) -> StepResul
     )
     values = [v for _, v in done]
     if values:
-        stmt = insert(Posting).values(values)
+        # executemany form: one cached statement, not a fresh 256-row VALUES to compile.
+        stmt = insert(Posting)
         cols = {c: stmt.excluded[c] for c in values[0] if c != "id"}
         session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[Posting.id],
                 set_={**cols, "updated_at": func.now(), "last_seen_at": func.now()},
-            )
+            ),
+            values,
         )
     return StepResult("clean", [v["id"] for v in values], dead)
 
@@ -225,8 +274,7 @@ def extract_skills(session: Session, ids: Sequence[int]) -> StepResult:
     session.execute(delete(PostingSkill).where(PostingSkill.posting_id.in_(ok)))
     links = [{"posting_id": r.id, "skill_id": s.id} for r, found in done for s in found]
     if links:
-        session.execute(insert(PostingSkill).values(links).on_conflict_do_nothing())
-    _bulk_update(session, [{"id": i, "step": "skills"} for i in ok])
+        session.execute(insert(PostingSkill).on_conflict_do_nothing(), links)
     return StepResult("skills", ok, dead)
 
 
@@ -247,21 +295,24 @@ def embed(session: Session, ids: Sequence[int], settings: Settings) -> StepResul
     texts = embedder.embed([r.description_text or "" for r in rows])
     combined = TITLE_WEIGHT * titles + (1 - TITLE_WEIGHT) * texts
     combined /= np.maximum(np.linalg.norm(combined, axis=1, keepdims=True), 1e-9)
-    values = [
-        {"posting_id": r.id, "organization_id": r.organization_id,
-         "title": titles[i], "description": texts[i], "combined": combined[i]}
-        for i, r in enumerate(rows)
-    ]
-    stmt = insert(PostingEmbedding).values(values)
+    # Raw SQL so psycopg sends the numpy vectors in pgvector's binary format (the
+    # SQLAlchemy type formats each as a 256-number string first).
     session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[PostingEmbedding.posting_id],
-            set_={c: stmt.excluded[c] for c in ("organization_id", "title", "description",
-                                                 "combined")},
-        )
+        text(
+            "insert into posting_embeddings "
+            "(posting_id, organization_id, title, description, combined) "
+            "values (:posting_id, :organization_id, :title, :description, :combined) "
+            "on conflict (posting_id) do update set organization_id = excluded.organization_id, "
+            "title = excluded.title, description = excluded.description, "
+            "combined = excluded.combined"
+        ),
+        [
+            {"posting_id": r.id, "organization_id": r.organization_id,
+             "title": titles[i], "description": texts[i], "combined": combined[i]}
+            for i, r in enumerate(rows)
+        ],
     )
     ok = [r.id for r in rows]
-    _bulk_update(session, [{"id": i, "step": "embed"} for i in ok])
     return StepResult("embed", ok)
 
 
@@ -310,7 +361,6 @@ def inherit_from_duplicates(
         pairs,
     )
     ok = [p["dup"] for p in pairs]
-    _bulk_update(session, [{"id": i, "step": "inherit"} for i in ok])
     return StepResult("inherit", ok)
 
 
@@ -327,7 +377,6 @@ def assign_clusters(session: Session, decisions: Sequence[dedup.DedupDecision]) 
         return StepResult("cluster")
     dedup.assign_clusters(session, decisions)
     ok = [d.posting_id for d in decisions]
-    _bulk_update(session, [{"id": i, "step": "cluster"} for i in ok])
     return StepResult("cluster", ok)
 
 
@@ -337,7 +386,6 @@ def assign_clusters(session: Session, decisions: Sequence[dedup.DedupDecision]) 
 def index(session: Session, ids: Sequence[int]) -> StepResult:
     """Full-text documents for the postings, vectors for their clusters' canonicals."""
     search.index_postings(session, ids)
-    _bulk_update(session, [{"id": i, "step": "index"} for i in ids])
     return StepResult("index", list(ids))
 
 
