@@ -1,4 +1,4 @@
-"""Block classes: database URL, embedding provider; names of the documents setup creates.
+"""Block classes (database URL and embedding provider) and the document names setup creates.
 
 The alert webhook is Prefect's own `CustomWebhookNotificationBlock` (the server sends
 automation notifications itself, so the block class must be importable by the server, which
@@ -15,8 +15,7 @@ from pydantic import Field, SecretStr
 from hirehound.settings import Settings
 
 # Document names: the same string in setup, flows and prefect.yaml.
-DATABASE_BLOCK = "hirehound"
-EMBEDDING_BLOCK = "hirehound"
+SETTINGS_BLOCK = "hirehound"
 ALERT_BLOCK = "hirehound-alerts"
 # Secret block name -> environment variable setup reads it from (skipped when unset).
 SECRET_BLOCKS = {
@@ -25,66 +24,64 @@ SECRET_BLOCKS = {
 }
 
 
-class HirehoundDatabase(Block):
-    """Where the Hirehound PostgreSQL database lives (pgvector required)."""
+class HirehoundSettings(Block):
+    """The database and the embedding provider every worker must agree on, in one place.
 
-    _block_type_name = "Hirehound Database"
-    _block_type_slug = "hirehound-database"
-    _description = "PostgreSQL URL of the Hirehound corpus; empty means the embedded server."
+    Empty fields fall back to the worker's `HIREHOUND_*` environment, so a block with no
+    values changes nothing (single-machine setups keep using the embedded server).
+    """
 
-    url: SecretStr | None = Field(
+    _block_type_name = "Hirehound Settings"
+    _block_type_slug = "hirehound-settings"
+    _description = "Database URL and embedding provider shared by all Hirehound workers."
+
+    database_url: SecretStr | None = Field(
         default=None,
-        description="postgresql://user:password@host:5432/dbname (secret). Leave empty to use "
-        "the embedded server under HIREHOUND_HOME on each worker (single-machine setups).",
+        description="postgresql://user:password@host:5432/dbname (pgvector required). Empty: "
+        "HIREHOUND_DATABASE_URL on the worker, else its embedded server.",
     )
-    log_sql: bool = Field(default=False, description="Echo every SQL statement (debugging).")
-
-    def to_settings(self, base: Settings | None = None) -> Settings:
-        """Settings with this database applied over `base` (default: the environment)."""
-        base = base or Settings()
-        url = self.url.get_secret_value() if self.url else base.database_url
-        return base.model_copy(update={"database_url": url or None, "log_sql": self.log_sql})
-
-
-class EmbeddingProvider(Block):
-    """Which embedding model the pipeline uses (the vector dimension follows it)."""
-
-    _block_type_name = "Hirehound Embedding Provider"
-    _block_type_slug = "hirehound-embedding-provider"
-    _description = "Local WordLlama (no download) or any OpenAI-compatible endpoint."
-
-    provider: Literal["wordllama", "hashing", "openai"] = Field(
-        default="wordllama",
+    embedding_provider: Literal["wordllama", "hashing", "openai"] | None = Field(
+        default=None,
         description="wordllama: local 256-dim model shipped in its wheel; hashing: tiny, tests "
-        "only; openai: an OpenAI-compatible /embeddings endpoint.",
+        "only; openai: any OpenAI-compatible /embeddings endpoint. Empty: the environment's.",
     )
-    dimension: int = Field(default=256, ge=8, le=4096, description="Stored vector size.")
-    base_url: str | None = Field(default=None, description="OpenAI-compatible base URL.")
-    api_key: SecretStr | None = Field(default=None, description="API key (secret).")
-    model: str = Field(default="text-embedding-3-small", description="Model name (openai).")
+    embedding_dim: int | None = Field(
+        default=None, ge=8, le=4096, description="Stored vector size (follows the provider)."
+    )
+    openai_base_url: str | None = Field(default=None, description="OpenAI-compatible base URL.")
+    openai_api_key: SecretStr | None = Field(default=None, description="API key (secret).")
+    openai_model: str | None = Field(default=None, description="Embedding model name (openai).")
+    allow_private_addresses: bool | None = Field(
+        default=None,
+        description="Let fetches reach private addresses (on-prem boards). Empty: environment.",
+    )
 
     def to_settings(self, base: Settings | None = None) -> Settings:
-        """Settings with this provider applied over `base` (default: the environment)."""
+        """`base` (default: the environment) with every field set here applied over it."""
         base = base or Settings()
-        update: dict[str, Any] = {
-            "embedding_provider": self.provider,
-            "embedding_dim": self.dimension,
-        }
-        if self.provider == "openai":
-            update |= {"openai_base_url": self.base_url, "openai_model": self.model}
-            if self.api_key is not None:
-                update["openai_api_key"] = self.api_key
+        update: dict[str, Any] = {}
+        if self.database_url is not None:
+            update["database_url"] = self.database_url.get_secret_value() or None
+        for name in (
+            "embedding_provider",
+            "embedding_dim",
+            "openai_base_url",
+            "openai_api_key",
+            "openai_model",
+            "allow_private_addresses",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                update[name] = value
         return base.model_copy(update=update)
 
 
 def load_settings(base: Settings | None = None) -> Settings:
-    """Settings from the environment with the database and embedding blocks applied, when they
-    exist on the Prefect server (flows call this at entry; missing blocks are not an error)."""
+    """Settings from the environment with the `hirehound` settings block applied when it
+    exists on the Prefect server (flows call this at entry; a missing block is no error)."""
     settings = base or Settings()
-    for cls, name in ((HirehoundDatabase, DATABASE_BLOCK), (EmbeddingProvider, EMBEDDING_BLOCK)):
-        try:
-            block = cls.load(name)
-        except ValueError:  # no such document: keep the environment's settings
-            continue
-        settings = block.to_settings(settings)
-    return settings
+    try:
+        block = HirehoundSettings.load(SETTINGS_BLOCK)
+    except ValueError:  # no such document: keep the environment's settings
+        return settings
+    return block.to_settings(settings)

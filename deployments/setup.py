@@ -85,8 +85,9 @@ class SetupConfig:
     alert_webhook_url: str | None = None
     # Allow the webhook to reach private/loopback addresses (an on-prem alert relay, tests).
     alert_allow_private: bool = False
+    # Values for the `hirehound` HirehoundSettings block; None keeps what the block holds.
     database_url: str | None = None
-    embedding: Mapping[str, Any] | None = None
+    embedding: Mapping[str, Any] | None = None  # embedding_* / openai_* fields of the block
     secrets: Mapping[str, str] = field(default_factory=dict)
     # Flow runs send a heartbeat every PREFECT_FLOWS_HEARTBEAT_FREQUENCY seconds (>= 30, set
     # on the workers). A run silent for `stuck_after_s` is marked Crashed, then rescheduled
@@ -121,11 +122,11 @@ class SetupConfig:
         embedding = None
         if env.get("HIREHOUND_EMBEDDING_PROVIDER"):
             embedding = {
-                "provider": env["HIREHOUND_EMBEDDING_PROVIDER"],
-                "dimension": num("HIREHOUND_EMBEDDING_DIM", 256),
-                "base_url": env.get("HIREHOUND_OPENAI_BASE_URL") or None,
-                "api_key": env.get("HIREHOUND_OPENAI_API_KEY") or None,
-                "model": env.get("HIREHOUND_OPENAI_MODEL") or "text-embedding-3-small",
+                "embedding_provider": env["HIREHOUND_EMBEDDING_PROVIDER"],
+                "embedding_dim": num("HIREHOUND_EMBEDDING_DIM", 256),
+                "openai_base_url": env.get("HIREHOUND_OPENAI_BASE_URL") or None,
+                "openai_api_key": env.get("HIREHOUND_OPENAI_API_KEY") or None,
+                "openai_model": env.get("HIREHOUND_OPENAI_MODEL") or None,
             }
         heartbeat = num(
             "PREFECT_FLOWS_HEARTBEAT_FREQUENCY", num("PREFECT_RUNNER_HEARTBEAT_FREQUENCY", 60)
@@ -340,15 +341,9 @@ def _blocks(client: Any, config: SetupConfig, report: SetupReport, dry_run: bool
     from prefect.blocks.system import Secret
     from prefect.exceptions import ObjectNotFound
 
-    from blocks import (
-        ALERT_BLOCK,
-        DATABASE_BLOCK,
-        EMBEDDING_BLOCK,
-        EmbeddingProvider,
-        HirehoundDatabase,
-    )
+    from blocks import ALERT_BLOCK, SETTINGS_BLOCK, HirehoundSettings
 
-    for cls in (HirehoundDatabase, EmbeddingProvider, CustomWebhookNotificationBlock, Secret):
+    for cls in (HirehoundSettings, CustomWebhookNotificationBlock, Secret):
         slug = cls.get_block_type_slug()
         try:
             client.read_block_schema_by_checksum(
@@ -361,9 +356,11 @@ def _blocks(client: Any, config: SetupConfig, report: SetupReport, dry_run: bool
                 cls.register_type_and_schema()
             report.add("block type", slug, "created")
 
-    db_wanted = {"url": config.database_url} if config.database_url else None
-    _document(client, report, dry_run, HirehoundDatabase, DATABASE_BLOCK, db_wanted, {})
-    _document(client, report, dry_run, EmbeddingProvider, EMBEDDING_BLOCK, config.embedding, {})
+    wanted: dict[str, Any] = {}
+    if config.database_url:
+        wanted["database_url"] = config.database_url
+    wanted |= {k: v for k, v in (config.embedding or {}).items() if v is not None}
+    _document(client, report, dry_run, HirehoundSettings, SETTINGS_BLOCK, wanted or None, {})
     alert_wanted = None
     if config.alert_webhook_url:
         alert_wanted = {

@@ -76,6 +76,28 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             _kill_tree(proc)
 
 
+def _drain_clients() -> None:
+    """Flush this process's event and log workers while the server is up: they are process
+    singletons and would otherwise keep sending to it after it stops (as prefect_test_harness
+    does on exit)."""
+    import inspect
+
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    async def drain() -> None:
+        with contextlib.suppress(RuntimeError):
+            result = APILogWorker.instance().drain()
+            if inspect.isawaitable(result):
+                await result
+        result = EventsWorker.drain_all()
+        if inspect.isawaitable(result):
+            await result
+
+    run_coro_as_sync(drain())
+
+
 @dataclass
 class Server:
     api: str
@@ -146,7 +168,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "PREFECT_LOGGING_LEVEL": "WARNING",
         }
         with temporary_settings(updates={PREFECT_API_URL: api}):
-            yield Server(api, home, client_env)
+            try:
+                yield Server(api, home, client_env)
+            finally:
+                _drain_clients()
     finally:
         _stop(proc)
         log.close()
