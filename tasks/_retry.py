@@ -226,6 +226,9 @@ def write_dead_letters(
         session.add_all(rows)
     log.warning(
         "dead-lettered %d row(s) for step %s after %d attempt(s): %s",
-        len(rows), step, attempts, error_type,
+        len(rows),
+        step,
+        attempts,
+        error_type,
     )
     return len(rows)
