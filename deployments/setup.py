@@ -199,7 +199,14 @@ def setup(*, dry_run: bool = False, config: SetupConfig | None = None) -> SetupR
 
 def _base_job_template(pool_type: str) -> dict[str, Any]:
     if pool_type == "kubernetes":
-        return json.loads(K8S_TEMPLATE.read_text())
+        # From a checkout (ROOT) or, for an installed package, the repository in the cwd.
+        for path in (K8S_TEMPLATE, Path.cwd() / "k8s" / "base-job-template.json"):
+            if path.is_file():
+                return json.loads(path.read_text())
+        raise ConfigurationError(
+            f"Kubernetes base job template not found at {K8S_TEMPLATE}: run setup from the "
+            "repository root"
+        )
     from prefect.workers.process import ProcessWorker
 
     return ProcessWorker.get_default_base_job_template()
