@@ -183,8 +183,10 @@ def ingest_postings(
         read = max(totals["read"], 1)
         update_progress_artifact(progress, min(100.0, 100.0 * totals["processed"] / read))
 
+    since = _database_now()
     totals = _ingest(targets, source, chunk_size, force, _prefect, parallel_chunks, on_chunk)
     update_progress_artifact(progress, 100.0)
+    totals["new_organizations"] = _announce_new_organizations(since)
     elapsed = time.perf_counter() - started
     _summary_artifact(totals, elapsed)
     logger.info("ingested %s in %.1fs", dict(totals), elapsed)
@@ -221,6 +223,39 @@ def ingest_posting(
         totals.update(process_chunk(stored.to_process).as_counts())
     _summary_artifact(totals, None)
     return dict(totals)
+
+
+def _database_now() -> Any:
+    from sqlalchemy import text
+
+    from hirehound.storage import db
+
+    with db.transaction() as session:
+        return session.execute(text("select now()")).scalar_one()
+
+
+def _announce_new_organizations(since: Any) -> int:
+    """Emit `hirehound.organizations.created` for employers this run created.
+
+    The enrich-new-organizations deployment's trigger (prefect.yaml) listens for it, so
+    enrichment follows ingestion without this flow waiting for it.
+    """
+    from prefect.events import emit_event
+    from sqlalchemy import text
+
+    from hirehound.storage import db
+
+    with db.transaction() as session:
+        ids = list(session.scalars(text(
+            "select id from organizations where created_at >= :since and enriched_at is null "
+            "order by id limit 1000"), {"since": since}))
+    if ids:
+        emit_event(
+            event="hirehound.organizations.created",
+            resource={"prefect.resource.id": "hirehound.organizations"},
+            payload={"organization_ids": ids, "count": len(ids)},
+        )
+    return len(ids)
 
 
 def _summary_artifact(totals: Counter[str], elapsed: float | None) -> None:

@@ -182,7 +182,7 @@ def _optional(module: str, attr: str) -> Callable[..., Any]:
 
 def cmd_setup(args: argparse.Namespace) -> int:
     report = _optional("deployments.setup", "setup")(dry_run=args.dry_run)
-    print(report)
+    print(report.render())
     return 0
 
 
@@ -211,7 +211,9 @@ def cmd_orgs_export(args: argparse.Namespace) -> int:
 def cmd_metrics(args: argparse.Namespace) -> int:
     serve = _optional("hirehound.metrics", "serve")
     _database()
-    serve(port=args.port, host=args.host)
+    print(f"serving Prometheus metrics on http://{args.host}:{args.port}/metrics")
+    serve(args.port, settings=_settings(), prefect_api_url=os.environ.get("PREFECT_API_URL"),
+          host=args.host)
     return 0
 
 
