@@ -109,16 +109,22 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from hirehound.ingest import export_postings
 
+    n = _export_to(args.output, lambda session, out: export_postings(session, out,
+                                                                      status=args.status))
+    print(f"exported {n} postings", file=sys.stderr)
+    return 0
+
+
+def _export_to(path: str, write: Callable[[Any, Any], int]) -> int:
+    """Run an export function in one transaction, into a file or stdout ("-")."""
     db = _database()
-    out = open(args.output, "w", encoding="utf-8") if args.output != "-" else sys.stdout  # noqa: SIM115
+    out = open(path, "w", encoding="utf-8") if path != "-" else sys.stdout  # noqa: SIM115
     try:
         with db.transaction() as session:
-            n = export_postings(session, out, status=args.status)
+            return write(session, out)
     finally:
         if out is not sys.stdout:
             out.close()
-    print(f"exported {n} postings", file=sys.stderr)
-    return 0
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -195,15 +201,7 @@ def cmd_enrich(args: argparse.Namespace) -> int:
 
 
 def cmd_orgs_export(args: argparse.Namespace) -> int:
-    export = _optional("hirehound.orgs", "export_organizations")
-    db = _database()
-    out = open(args.output, "w", encoding="utf-8") if args.output != "-" else sys.stdout  # noqa: SIM115
-    try:
-        with db.transaction() as session:
-            n = export(session, out)
-    finally:
-        if out is not sys.stdout:
-            out.close()
+    n = _export_to(args.output, _optional("hirehound.orgs", "export_organizations"))
     print(f"exported {n} organizations", file=sys.stderr)
     return 0
 
