@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hirehound.ingest import configure_pool
 from hirehound.settings import Settings
 from hirehound.storage import db
 from hirehound.storage.migrate import ensure_schema
@@ -17,4 +18,5 @@ def configure(settings_block: str | None = None) -> Settings:
         settings = Settings()
     db.configure(settings)
     ensure_schema()
+    configure_pool(settings.cpu_workers)
     return settings

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_model: str = "text-embedding-3-small"
     chunk_size: int = Field(default=256, ge=1, le=5000, description="Postings per task run.")
+    cpu_workers: int | None = Field(
+        default=None,
+        ge=0,
+        description="Processes for CPU-heavy steps (cleaning, skills, embedding, spam); "
+        "empty: one per core; 0 or 1: in the flow's own process.",
+    )
     max_description_chars: int = Field(
         default=100_000, description="Longer descriptions are cut (and the cut is recorded)."
     )

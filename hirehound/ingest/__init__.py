@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from hirehound.ingest._batch import ChunkOutcome, bad_record_letter, batches
+from hirehound.ingest._cpu import configure_pool
 from hirehound.ingest._export import export_postings, posting_document
 from hirehound.ingest._raw import RawBatchResult, store_raw
 from hirehound.ingest._steps import (
@@ -36,6 +37,7 @@ __all__ = [
     "batches",
     "check_duplicates",
     "clean",
+    "configure_pool",
     "deep_check",
     "embed",
     "export_postings",

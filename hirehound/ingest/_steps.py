@@ -20,12 +20,11 @@ from sqlalchemy.orm import Session
 
 from hirehound import dedup, orgs, search
 from hirehound import text as textproc
-from hirehound.embeddings import get_embedder
 from hirehound.geo import parse_location
+from hirehound.ingest import _cpu
 from hirehound.records import DeadLetter
-from hirehound.scoring import QualityInput, SpamInput, SpamScorer, quality_score
+from hirehound.scoring import QualityInput, SpamInput, quality_score
 from hirehound.settings import Settings
-from hirehound.skills import SkillExtractor
 from hirehound.storage.models import (
     Posting,
     PostingEmbedding,
@@ -164,24 +163,27 @@ def clean(session: Session, ids: Sequence[int], settings: Settings) -> StepResul
                RawPosting.record).where(RawPosting.id.in_(ids))
     ).all()
 
-    def work(r: Any) -> dict[str, Any]:
+    outcomes = _cpu.cpu_map(
+        _cpu.clean_part,
+        [(r.record.get("title"), r.record.get("description_html"), r.record.get("description"))
+         for r in rows],
+        settings.max_description_chars,
+    )
+    done: list[tuple[Any, dict[str, Any]]] = []
+    dead: list[DeadLetter] = []
+    for r, (title, html_or_error, text_or_detail, truncated) in zip(rows, outcomes, strict=True):
+        if title is None:
+            dead.append(DeadLetter("clean", html_or_error, text_or_detail, r.id, r.source,
+                                   r.source_id, r.record))
+            continue
         rec = r.record
-        title = textproc.normalize_title(rec.get("title"))
-        cleaned = textproc.clean_description(
-            rec.get("description_html"), rec.get("description"),
-            max_chars=settings.max_description_chars,
-        )
-        return {
+        done.append((r, {
             "id": r.id, "source": r.source, "source_id": r.source_id, "url": r.url,
             "title": title, "company": (rec.get("company") or "").strip() or None,
-            "location_raw": rec.get("location"), "description_html": cleaned.html,
-            "description_text": cleaned.text, "description_truncated": cleaned.truncated,
+            "location_raw": rec.get("location"), "description_html": html_or_error,
+            "description_text": text_or_detail, "description_truncated": truncated,
             "status": "pending", "status_reason": None, "step": "clean",
-        }
-
-    done, dead = _each(
-        "clean", rows, lambda r: r.id, work, lambda r: (r.source, r.source_id, r.record)
-    )
+        }))
     values = [v for _, v in done]
     if values:
         # executemany form: one cached statement, not a fresh 256-row VALUES to compile.
@@ -255,27 +257,24 @@ def match_organizations(session: Session, ids: Sequence[int]) -> StepResult:
 
 def extract_skills(session: Session, ids: Sequence[int]) -> StepResult:
     """Match the shipped skills taxonomy against title and text."""
-    extractor = SkillExtractor.load()
     rows = session.execute(
         select(Posting.id, Posting.title, Posting.description_text).where(Posting.id.in_(ids))
     ).all()
-    done, dead = _each(
-        "skills", rows, lambda r: r.id,
-        lambda r: extractor.extract(r.description_text or "", title=r.title),
-    )
-    ok = [r.id for r, _ in done]
-    skills = {s.id: s for _, found in done for s in found}
+    found = _cpu.cpu_map(_cpu.skills_part, [(r.description_text or "", r.title) for r in rows])
+    ok = [r.id for r in rows]
+    # Each skill is (id, name, category); the taxonomy table learns the ones seen.
+    skills = {sk[0]: sk for per in found for sk in per}
     if skills:
         session.execute(
-            insert(Skill)
-            .values([{"id": s.id, "name": s.name, "category": s.category} for s in skills.values()])
-            .on_conflict_do_nothing()
+            insert(Skill).on_conflict_do_nothing(),
+            [{"id": i, "name": n, "category": c} for i, n, c in skills.values()],
         )
     session.execute(delete(PostingSkill).where(PostingSkill.posting_id.in_(ok)))
-    links = [{"posting_id": r.id, "skill_id": s.id} for r, found in done for s in found]
+    links = [{"posting_id": r.id, "skill_id": sk[0]} for r, per in zip(rows, found, strict=True)
+             for sk in per]
     if links:
         session.execute(insert(PostingSkill).on_conflict_do_nothing(), links)
-    return StepResult("skills", ok, dead)
+    return StepResult("skills", ok)
 
 
 # -- 6. embed ---------------------------------------------------------------------------
@@ -283,7 +282,6 @@ def extract_skills(session: Session, ids: Sequence[int]) -> StepResult:
 
 def embed(session: Session, ids: Sequence[int], settings: Settings) -> StepResult:
     """Title and description vectors, and their weighted mix for search and dedup."""
-    embedder = get_embedder(settings)
     rows = session.execute(
         select(Posting.id, Posting.organization_id, Posting.title, Posting.description_text)
         .where(Posting.id.in_(ids))
@@ -291,8 +289,12 @@ def embed(session: Session, ids: Sequence[int], settings: Settings) -> StepResul
     ).all()
     if not rows:
         return StepResult("embed")
-    titles = embedder.embed([r.title or "" for r in rows])
-    texts = embedder.embed([r.description_text or "" for r in rows])
+    both = _cpu.cpu_map_array(
+        _cpu.embed_part,
+        [r.title or "" for r in rows] + [r.description_text or "" for r in rows],
+        settings,
+    )
+    titles, texts = both[: len(rows)], both[len(rows):]
     combined = TITLE_WEIGHT * titles + (1 - TITLE_WEIGHT) * texts
     combined /= np.maximum(np.linalg.norm(combined, axis=1, keepdims=True), 1e-9)
     # Raw SQL so psycopg sends the numpy vectors in pgvector's binary format (the
@@ -439,7 +441,6 @@ def _cluster_ids(session: Session, ids: Sequence[int]) -> list[int]:
 
 def score_spam(session: Session, ids: Sequence[int], *, inherit: Sequence[int] = ()) -> StepResult:
     """Rules, then the trained model, then similarity to known spam; duplicates inherit."""
-    scorer = SpamScorer.load()
     own = [i for i in ids if i not in set(inherit)]
     rows = session.execute(
         select(Posting.id, Posting.title, Posting.description_text, Posting.company, Posting.url,
@@ -470,12 +471,11 @@ def score_spam(session: Session, ids: Sequence[int], *, inherit: Sequence[int] =
             )
             for r in rows
         ]
-        vectors = (
-            np.stack([np.asarray(r.combined, dtype=np.float32) for r in rows])
-            if all(r.combined is not None for r in rows) else None
-        )
-        results = scorer.score_many(
-            inputs, embeddings=vectors, known_spam=np.stack(known) if known else None
+        results = _cpu.cpu_map(
+            _cpu.spam_part,
+            [(inp, np.asarray(r.combined, dtype=np.float32) if r.combined is not None else None)
+             for inp, r in zip(inputs, rows, strict=True)],
+            np.stack(known) if known else None,
         )
         values = [
             {"id": r.id, "spam_score": s.score, "is_spam": s.is_spam,
