@@ -36,17 +36,22 @@ class Fingerprint:
     def band_rows(self, config: DedupConfig) -> list[tuple[int, int]]:
         """(band, key) rows to index: MinHash bands plus attribute keys."""
         rows = list(enumerate(band_keys(self.text.signature, config)))
+        return sorted(set(rows) | set(self.attribute_rows()))
+
+    def attribute_rows(self) -> set[tuple[int, int]]:
+        """(band, key) rows of the attribute keys: organization + title + place."""
+        rows: set[tuple[int, int]] = set()
         if self.title_key:
             for loc in self.location_keys or {"none:"}:
                 if self.organization_id is not None:
-                    rows.append(
+                    rows.add(
                         (ATTR_BAND_ORG, hash64("o", str(self.organization_id), self.title_key, loc))
                     )
                 if self.company_key:
-                    rows.append(
+                    rows.add(
                         (ATTR_BAND_COMPANY, hash64("c", self.company_key, self.title_key, loc))
                     )
-        return sorted(set(rows))
+        return rows
 
 
 def fingerprint(
@@ -63,8 +68,10 @@ def fingerprint(
     url: str | None = None,
     text: str | None,
     config: DedupConfig,
+    printed: TextPrint | None = None,
 ) -> Fingerprint:
-    """Fingerprint of one posting from its stored fields (clean text, not HTML)."""
+    """Fingerprint of one posting from its stored fields (clean text, not HTML); `printed` is
+    `text_print(text)` when the caller computed it already (in a batch)."""
     return Fingerprint(
         posting_id=posting_id,
         organization_id=organization_id,
@@ -72,7 +79,7 @@ def fingerprint(
         title_key=title_key(title, location_raw),
         location_keys=location_keys(location_raw, city, region, country, remote),
         canonical_url=canonical_url(url),
-        text=text_print(text, config),
+        text=printed if printed is not None else text_print(text, config),
     )
 
 

@@ -11,8 +11,10 @@ import hashlib
 import re
 import unicodedata
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 
@@ -62,7 +64,16 @@ def content_hash(tokens: list[str]) -> str | None:
     return hashlib.blake2b(" ".join(tokens).encode(), digest_size=16).hexdigest()
 
 
-_TOKEN_HASHES: dict[str, int] = {}
+class _TokenHashes(dict[str, int]):
+    """crc32 of tokens, computed on first use: stable across processes (Python's hash() is
+    salted); postings reuse a small vocabulary, so most tokens are one C-level dict lookup."""
+
+    def __missing__(self, w: str) -> int:
+        h = self[w] = zlib.crc32(w.encode())
+        return h
+
+
+_TOKEN_HASHES = _TokenHashes()
 
 
 @lru_cache(maxsize=4)
@@ -84,18 +95,7 @@ def shingle_hashes(tokens: list[str], k: int) -> np.ndarray:
     """Distinct 64-bit hashes of the word k-grams (the whole text when shorter than k)."""
     if not tokens:
         return np.empty(0, dtype=np.uint64)
-    # crc32 is stable across processes (Python's hash() is salted); postings reuse a small
-    # vocabulary, so a bounded cache turns most tokens into one dict lookup (~3x faster).
-    cache = _TOKEN_HASHES
-    if len(cache) > 500_000:
-        cache.clear()
-    hs = []
-    for w in tokens:
-        h = cache.get(w)
-        if h is None:
-            h = cache[w] = zlib.crc32(w.encode())
-        hs.append(h)
-    t = np.array(hs, dtype=np.uint64)
+    t = _token_hashes(tokens)
     if len(t) < k:
         k = len(t)
     h = t[: len(t) - k + 1].copy()
@@ -117,21 +117,105 @@ def minhash(shingles: np.ndarray, num_perm: int) -> np.ndarray:
 
 def text_print(text: str | None, config: DedupConfig) -> TextPrint:
     """Content hash and MinHash signature of one clean description."""
-    tokens, truncated = normalize_tokens(text)
-    sh = shingle_hashes(tokens, config.shingle_size)
-    return TextPrint(content_hash(tokens), minhash(sh, config.num_perm), int(sh.size), truncated)
+    return text_prints([text], config)[0]
+
+
+def _token_hashes(flat: list[str]) -> np.ndarray:
+    """crc32 of every token, through the bounded cache."""
+    if len(_TOKEN_HASHES) > 500_000:
+        _TOKEN_HASHES.clear()
+    return np.fromiter(map(_TOKEN_HASHES.__getitem__, flat), dtype=np.uint64, count=len(flat))
+
+
+# Shingles per MinHash block: a (num_perm x block) uint64 buffer of 8 MB stays cache-friendly.
+_MINHASH_BLOCK = 8192
+
+
+def text_prints(texts: Sequence[str | None], config: DedupConfig) -> list[TextPrint]:
+    """`text_print` of many descriptions at once: shingles and MinHash of the whole batch are a
+    few numpy operations instead of several per text (same values, ~4x cheaper)."""
+    parsed = [normalize_tokens(t) for t in texts]
+    n, k, num_perm = len(parsed), config.shingle_size, config.num_perm
+    lens = np.fromiter((len(tk) for tk, _ in parsed), dtype=np.int64, count=n)
+    ends = np.cumsum(lens)
+    flat = list(chain.from_iterable(tk for tk, _ in parsed))
+    t = _token_hashes(flat)
+    # k-gram hashes at every position of the concatenation; those crossing a text's end dropped.
+    nk = t.size - k + 1
+    if nk > 0:
+        h = t[:nk].copy()
+        with np.errstate(over="ignore"):
+            for i in range(1, k):
+                h *= np.uint64(0x9E3779B97F4A7C15)
+                h += t[i : nk + i]
+        seg = np.repeat(np.arange(n), lens)[:nk]
+        valid = np.arange(nk) + k <= ends[seg]
+        h, seg = h[valid], seg[valid]
+        per = np.bincount(seg, minlength=n)
+        stops = np.cumsum(per)
+        for i in np.flatnonzero(per).tolist():
+            h[stops[i] - per[i] : stops[i]].sort()
+    else:
+        h, seg = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
+    # A text shorter than k is one shingle of its own length (as in shingle_hashes).
+    short = np.flatnonzero((lens > 0) & (lens < k)).tolist()
+    if short:
+        extra = [shingle_hashes(parsed[i][0], k) for i in short]
+        h = np.concatenate([h, *extra])
+        seg = np.concatenate(
+            [seg, *(np.full(e.size, i) for i, e in zip(short, extra, strict=True))]
+        )
+        order = np.argsort(seg, kind="stable")
+        h, seg = h[order], seg[order]
+    # Distinct shingles per text (each text's run is sorted).
+    if h.size:
+        keep = np.ones(h.size, dtype=bool)
+        keep[1:] = (h[1:] != h[:-1]) | (seg[1:] != seg[:-1])
+        h, seg = h[keep], seg[keep]
+    counts = np.bincount(seg, minlength=n)
+    sig = np.full((n, num_perm), 0xFFFFFFFF, dtype=np.uint32)
+    nz = np.flatnonzero(counts)
+    if nz.size:
+        a, b = _perm(num_perm)
+        bounds = np.concatenate([[0], np.cumsum(counts[nz])])
+        buf = np.empty((num_perm, _MINHASH_BLOCK), dtype=np.uint64)
+        i = 0
+        with np.errstate(over="ignore"):
+            while i < nz.size:
+                # Texts i..j-1 fill one block (a longer text gets a block of its own).
+                j = int(np.searchsorted(bounds, bounds[i] + _MINHASH_BLOCK, side="right")) - 1
+                j = max(j, i + 1)
+                lo, hi = int(bounds[i]), int(bounds[j])
+                vb = buf[:, : hi - lo] if hi - lo <= _MINHASH_BLOCK else None
+                vb = np.multiply(a[:, None], h[None, lo:hi], out=vb)
+                vb += b[:, None]
+                # min of the 64-bit values, then the high half: same as min of the high halves.
+                mins = np.minimum.reduceat(vb, bounds[i:j] - lo, axis=1)
+                sig[nz[i:j]] = (mins.T >> np.uint64(32)).astype(np.uint32)
+                i = j
+    return [
+        TextPrint(content_hash(tk), sig[i], int(counts[i]), tr) for i, (tk, tr) in enumerate(parsed)
+    ]
 
 
 def band_keys(signature: np.ndarray, config: DedupConfig) -> list[int]:
     """One signed 64-bit key per LSH band (BIGINT-safe); [] for an empty signature."""
-    if signature.size == 0 or bool((signature == 0xFFFFFFFF).all()):
+    if signature.size == 0:
         return []
-    rows = config.lsh_rows
+    keys, ok = band_key_matrix(signature[None, :], config)
+    return keys[0].tolist() if ok[0] else []
+
+
+def band_key_matrix(signatures: np.ndarray, config: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
+    """`band_keys` of stacked signatures (n x num_perm): int64 keys (n x bands) and which rows
+    have any (an empty text's signature has none)."""
+    rows, bands = config.lsh_rows, config.lsh_bands
     m = _band_mult(rows)
-    sig = signature[: config.lsh_bands * rows].astype(np.uint64).reshape(config.lsh_bands, rows)
+    sig = signatures[:, : bands * rows].astype(np.uint64).reshape(len(signatures), bands, rows)
     with np.errstate(over="ignore"):
-        keys = (sig * m[None, :]).sum(axis=1, dtype=np.uint64)
-    return [int(x) for x in keys.view(np.int64)]
+        keys = (sig * m[None, None, :]).sum(axis=2, dtype=np.uint64)
+    ok = ~(signatures == 0xFFFFFFFF).all(axis=1)
+    return keys.view(np.int64), ok
 
 
 def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
@@ -168,6 +252,7 @@ def hash64(*parts: str) -> int:
 
 __all__ = [
     "TextPrint",
+    "band_key_matrix",
     "band_keys",
     "content_hash",
     "hash64",
@@ -177,4 +262,5 @@ __all__ = [
     "shingle_hashes",
     "similarity",
     "text_print",
+    "text_prints",
 ]
