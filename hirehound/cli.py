@@ -136,8 +136,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     with db.transaction() as session:
         hits = search(session, args.query, limit=args.limit, query_vector=vector)
     if args.json:
+        import dataclasses
+
         for h in hits:
-            print(json.dumps(h.__dict__))
+            print(json.dumps(dataclasses.asdict(h)))
     else:
         _print_hits(hits)
     return 0
