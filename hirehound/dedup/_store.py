@@ -359,6 +359,13 @@ _KNN = text(
     "select posting_id, 1 - (combined <=> :v) as cos from posting_embeddings "
     "where organization_id = :org and posting_id <> :me order by combined <=> :v limit :k"
 )
+# `_KNN` for many postings in one round trip (same per-posting query, run laterally).
+_KNN_MANY = text(
+    "select q.me, n.posting_id, n.cos from unnest(cast(:me as bigint[]), cast(:org as bigint[]),"
+    " cast(:v as vector[])) q(me, org, v) cross join lateral ("
+    " select posting_id, 1 - (combined <=> q.v) as cos from posting_embeddings"
+    " where organization_id = q.org and posting_id <> q.me order by combined <=> q.v limit :k) n"
+)
 
 
 def _vectors(session: Session, ids: Iterable[int]) -> dict[int, np.ndarray]:
@@ -392,23 +399,53 @@ def deep_check(
     own = _load_fingerprints(session, [d.posting_id for d in possible])
     vectors = _vectors(session, [d.posting_id for d in possible])
     final: dict[int, DedupDecision] = {}
+    cosines: dict[int, dict[int, float]] = {}
+    knn_me, knn_org, knn_v = [], [], []
     for d in possible:
         me, v = own.get(d.posting_id), vectors.get(d.posting_id)
         if me is None or v is None:
             log.warning("deep check: posting %d has no fingerprint or embedding", d.posting_id)
             final[d.posting_id] = DedupDecision(d.posting_id, "unique")
             continue
-        cos: dict[int, float] = {}
+        cosines[d.posting_id] = {}
         if me.organization_id is not None:
-            for pid, c in session.execute(
-                _KNN,
-                {"v": v, "org": me.organization_id, "me": d.posting_id, "k": config.semantic_k},
-            ):
-                cos[pid] = float(c)
-        for pid, w in _vectors(session, set(d.candidates) - cos.keys()).items():
-            cos[pid] = float(w @ v)
-        others = _load_fingerprints(session, cos.keys() | set(d.candidates))
-        verdicts = [(judge(me, f, config, cosine=cos.get(pid)), pid) for pid, f in others.items()]
+            knn_me.append(d.posting_id)
+            knn_org.append(me.organization_id)
+            knn_v.append(v)
+    if knn_me:
+        for pid, other, c in session.execute(
+            _KNN_MANY, {"me": knn_me, "org": knn_org, "v": knn_v, "k": config.semantic_k}
+        ):
+            cosines[pid][other] = float(c)
+    # Vectors and fingerprints of every posting's other candidates: one query each per chunk.
+    wanted = {
+        pid: set(d.candidates) - cosines[pid].keys()
+        for d in possible
+        if (pid := d.posting_id) in cosines
+    }
+    others_v = _vectors(session, {o for os in wanted.values() for o in os})
+    others = _load_fingerprints(
+        session,
+        {
+            o
+            for d in possible
+            if d.posting_id in cosines
+            for o in cosines[d.posting_id].keys() | set(d.candidates)
+        },
+    )
+    for d in possible:
+        if d.posting_id not in cosines:
+            continue
+        me, v, cos = own[d.posting_id], vectors[d.posting_id], cosines[d.posting_id]
+        for pid in wanted[d.posting_id]:
+            w = others_v.get(pid)
+            if w is not None:
+                cos[pid] = float(w @ v)
+        verdicts = [
+            (judge(me, others[pid], config, cosine=cos.get(pid)), pid)
+            for pid in cos.keys() | set(d.candidates)
+            if pid in others
+        ]
         decided = _decide(d.posting_id, verdicts)
         if decided.kind != "exact":
             decided = DedupDecision(d.posting_id, "unique")
