@@ -13,7 +13,8 @@ def configure(settings_block: str | None = None) -> Settings:
     if settings_block:
         from blocks import HirehoundSettings
 
-        settings = HirehoundSettings.load(settings_block).to_settings()
+        block: HirehoundSettings = HirehoundSettings.load(settings_block)  # type: ignore[assignment]
+        settings = block.to_settings()
     else:
         settings = Settings()
     db.configure(settings)

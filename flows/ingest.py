@@ -177,7 +177,7 @@ def ingest_postings(
     logger = get_run_logger()
     configure(settings_block)
     started = time.perf_counter()
-    progress = create_progress_artifact(0.0, description="postings processed")
+    progress: Any = create_progress_artifact(0.0, description="postings processed")
 
     def on_chunk(totals: Counter[str]) -> None:
         read = max(totals["read"], 1)

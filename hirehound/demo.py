@@ -28,7 +28,7 @@ def run_demo(query: str = "senior software engineer") -> int:
             return int(s.execute(text(sql)).scalar() or 0)
 
         postings = one("select count(*) from postings")
-        by_status = dict(s.execute(text(
+        by_status: dict[str, int] = dict(s.execute(text(
             "select status, count(*) from postings group by status order by 2 desc")).all())
         clusters = one("select count(*) from duplicate_clusters where size > 1")
         dups = one("select count(*) from postings p join duplicate_clusters c "

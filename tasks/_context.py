@@ -9,7 +9,7 @@ from hirehound.settings import Settings
 from hirehound.storage import db, dead_letters
 
 
-def run_names() -> dict[str, str | None]:
+def run_names() -> dict[str, Any]:
     """Flow name, flow-run id and task name of the current run (for dead-letter rows)."""
     from prefect.context import FlowRunContext, TaskRunContext
 

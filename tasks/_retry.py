@@ -93,7 +93,7 @@ def _engine_parameters(task_run: Any) -> dict[str, Any] | None:
             return dict(ctx.parameters)
     except Exception:  # pragma: no cover - prefect internals moved
         pass
-    frame = sys._getframe(1)
+    frame: Any = sys._getframe(1)
     for _ in range(12):  # the engine is 2-3 frames up; never walk far
         if frame is None:
             break
@@ -220,7 +220,7 @@ def write_dead_letters(
             inputs=inputs,
             attempts=attempts,
         )
-        for pid in (posting_ids or [None])
+        for pid in (list[int | None](posting_ids) or [None])
     ]
     with db.transaction() as session:
         session.add_all(rows)

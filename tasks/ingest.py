@@ -30,7 +30,7 @@ from tasks._retry import (
 # Chunk steps touch only our database: a couple of quick retries cover a restart or a
 # deadlock; the hook dead-letters the chunk's ids after the last attempt.
 CHUNK_RETRIES = 2
-_CHUNK = {
+_CHUNK: dict[str, Any] = {
     "retries": CHUNK_RETRIES,
     "retry_delay_seconds": backoff(1.0, CHUNK_RETRIES),
     "retry_jitter_factor": RETRY_JITTER,

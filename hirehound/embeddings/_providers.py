@@ -77,7 +77,10 @@ class WordLlamaEmbedder:
             [t[:MAX_EMBED_CHARS] if t else " " for t in texts], add_special_tokens=False
         )
         lengths = np.fromiter((len(e.ids) for e in encoded), dtype=np.int64, count=len(encoded))
-        ids = np.concatenate([np.asarray(e.ids, dtype=np.int64) for e in encoded] or [[]])
+        ids = np.concatenate(
+            [np.asarray(e.ids, dtype=np.int64) for e in encoded]
+            or [np.zeros(0, dtype=np.int64)]
+        )
         np.clip(ids, 0, self._table.shape[0] - 1, out=ids)
         indptr = np.concatenate([[0], np.cumsum(lengths)])
         counts = sp.csr_matrix(

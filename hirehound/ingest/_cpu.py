@@ -134,8 +134,8 @@ def spam_part(items: list[tuple[Any, np.ndarray | None]], known: np.ndarray | No
     """(SpamInput, its vector or None) -> SpamResult, with SpamScorer.score_many."""
     from hirehound.scoring import SpamScorer
 
-    vectors = [v for _, v in items]
-    embeddings = np.stack(vectors) if vectors and all(v is not None for v in vectors) else None
+    vectors = [v for _, v in items if v is not None]
+    embeddings = np.stack(vectors) if vectors and len(vectors) == len(items) else None
     return SpamScorer.load().score_many(
         [i for i, _ in items], embeddings=embeddings, known_spam=known
     )

@@ -75,14 +75,14 @@ def store_raw(
             .where(tuple_(RawPosting.source, RawPosting.source_id).in_(keys))
         )
     }
-    stmt = insert(RawPosting)
-    stmt = stmt.on_conflict_do_update(
+    base = insert(RawPosting)
+    stmt = base.on_conflict_do_update(
         index_elements=[RawPosting.source, RawPosting.source_id],
         set_={
-            "url": stmt.excluded.url,
-            "payload": stmt.excluded.payload,
-            "record": stmt.excluded.record,
-            "content_hash": stmt.excluded.content_hash,
+            "url": base.excluded.url,
+            "payload": base.excluded.payload,
+            "record": base.excluded.record,
+            "content_hash": base.excluded.content_hash,
             "fetched_at": func.now(),
         },
     ).returning(RawPosting.id, RawPosting.source, RawPosting.source_id, RawPosting.content_hash)

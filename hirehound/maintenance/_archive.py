@@ -36,7 +36,7 @@ def archive_old(
             "where status in ('expired', 'removed') and updated_at < :cutoff"
         ),
         {"now": now, "cutoff": posting_cutoff},
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     moved = session.execute(
         text(
             """
@@ -54,6 +54,6 @@ def archive_old(
             """
         ),
         {"cutoff": payload_cutoff},
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     log.info("archived %d postings, moved %d raw payloads", archived, moved)
     return ArchiveResult(archived_postings=archived or 0, archived_payloads=moved or 0)

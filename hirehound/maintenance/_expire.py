@@ -41,6 +41,6 @@ def expire_postings(session: Session, *, now: datetime, max_age_days: int = 60) 
         )
         .execution_options(synchronize_session=False)
     )
-    count = session.execute(stmt).rowcount or 0
+    count = session.execute(stmt).rowcount or 0  # type: ignore[attr-defined]
     log.info("expired %d postings (cutoff %s)", count, cutoff.isoformat())
     return count

@@ -130,7 +130,7 @@ def recheck_postings(
     ).all()
     tally = {"alive": 0, "gone": 0, "unknown": 0}
     for posting_id, url in rows:
-        status = check(url)
+        status = check(url or "")
         tally[status.outcome] += 1
         stmt = insert(PostingCheck).values(
             posting_id=posting_id,

@@ -108,7 +108,7 @@ def _create(
     session: Session, to_create: dict[str, tuple[str, str | None]], *, source: str
 ) -> dict[str, int]:
     keys = sorted(to_create)  # one order for every worker: no insert deadlocks
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "name": to_create[k][0] or k,
             "normalized_name": k,
