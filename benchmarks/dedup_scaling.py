@@ -187,29 +187,15 @@ def measure(dev: list[dict[str, Any]], dim: int) -> dict[str, float]:
 def explain() -> None:
     from sqlalchemy import text
 
-    from hirehound.dedup import DEFAULT_CONFIG
-    from hirehound.dedup._store import _CANDIDATES, _KNN, _load_fingerprints
+    from hirehound.dedup._store import _CANDIDATES, _KNN
     from hirehound.storage import db
 
     with db.transaction() as s:
         ids = s.scalars(
             text("select posting_id from dedup_fingerprints order by posting_id desc limit 256")
         ).all()
-        fps = list(_load_fingerprints(s, ids).values())
-        pid, band, key = [], [], []
-        for f in fps:
-            for b, k in f.band_rows(DEFAULT_CONFIG):
-                pid.append(f.posting_id)
-                band.append(b)
-                key.append(k)
-        params = {
-            "pid": pid,
-            "band": band,
-            "key": key,
-            "ids": [f.posting_id for f in fps],
-            "urls": [f.canonical_url for f in fps],
-            "hashes": [f.text.content_hash for f in fps],
-        }
+        # check() stores the chunk's band keys, URLs and hashes first; the lookup reads them.
+        params = {"ids": list(ids)}
         plan = s.execute(text("explain (analyze, costs off) " + str(_CANDIDATES)), params)
         lines = [r[0] for r in plan]
         print("   EXPLAIN ANALYZE candidate lookup (256 postings):")

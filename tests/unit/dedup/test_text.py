@@ -7,7 +7,17 @@ import random
 import pytest
 
 from hirehound.dedup import DEFAULT_CONFIG as CFG
-from hirehound.dedup._text import band_keys, normalize_tokens, similarity, text_print
+from hirehound.dedup._text import (
+    band_key_matrix,
+    band_keys,
+    content_hash,
+    minhash,
+    normalize_tokens,
+    shingle_hashes,
+    similarity,
+    text_print,
+    text_prints,
+)
 from hirehound.dedup._url import canonical_url
 
 WORDS = [
@@ -75,6 +85,24 @@ def test_near_copies_share_a_band_key() -> None:
     assert band_keys(text_print("", CFG).signature, CFG) == []
 
 
+def test_batch_prints_equal_one_text_at_a_time() -> None:
+    """text_prints vectorizes over the batch; it must give exactly the per-text values
+    (signatures are stored: a changed value would split old and new copies)."""
+    texts = [text_of(s, n) for s, n in [(5, 400), (6, 30), (7, 1200)]]
+    texts += ["", None, "one", "two words", "a b c", "We hire... Read more", "x " * 3000]
+    texts.insert(2, texts[0])  # the same text twice in one batch
+    for batch in (texts, texts[::-1], texts[3:5]):
+        for got, text in zip(text_prints(batch, CFG), batch, strict=True):
+            tokens, truncated = normalize_tokens(text)
+            sh = shingle_hashes(tokens, CFG.shingle_size)
+            assert got.content_hash == content_hash(tokens)
+            assert got.n_shingles == sh.size and got.truncated == truncated
+            assert got.signature.dtype == "uint32"
+            assert (got.signature == minhash(sh, CFG.num_perm)).all()
+            keys, ok = band_key_matrix(got.signature[None, :], CFG)
+            assert (keys[0].tolist() if ok[0] else []) == band_keys(got.signature, CFG)
+
+
 @pytest.mark.parametrize(
     ("a", "b"),
     [
@@ -92,3 +120,21 @@ def test_canonical_url_keeps_identity_parameters() -> None:
         "https://acme.com/jobs?id=4"
     )
     assert canonical_url("not a url") is None
+
+
+def test_fingerprint_values_are_pinned() -> None:
+    """Signatures, band keys and hashes are stored: values computed by the first (per-text)
+    implementation must not change, or new postings stop meeting their stored copies."""
+    text = (
+        "Senior Data Engineer at Acme. You will build pipelines, own the warehouse and mentor "
+        "two engineers. Apply today."
+    )
+    tp = text_print(text, CFG)
+    assert tp.content_hash == "cbf6ace4a5db5e5593dae934df613a3f"
+    assert tp.n_shingles == 16
+    assert tp.signature[:4].tolist() == [71686622, 149172422, 441932537, 365661863]
+    assert band_keys(tp.signature, CFG)[:3] == [
+        -3552268463776836904,
+        -7803411852636533627,
+        532964767761645726,
+    ]
