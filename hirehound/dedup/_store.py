@@ -160,7 +160,8 @@ def _copy_band_keys(session: Session, band: np.ndarray, key: np.ndarray, pid: np
         cp.write(_COPY_HEADER + rows.tobytes() + _COPY_TRAILER)
 
 
-def _lock(session: Session, fps: Iterable[Fingerprint]) -> None:
+def _lock(session: Session, fps: Iterable[Any]) -> None:
+    """Advisory locks of the employers of `fps` (anything with organization_id, company_key)."""
     keys: set[int] = set()
     for f in fps:
         if f.organization_id is not None:
@@ -556,7 +557,17 @@ def assign_clusters(
     involved = {d.posting_id for d in final} | {
         c for d in final if d.kind == "exact" for c in d.candidates
     }
-    _lock(session, _load_fingerprints(session, involved).values())
+    # Only the employer keys are needed to lock, not whole fingerprints.
+    _lock(
+        session,
+        session.execute(
+            text(
+                "select organization_id, company_key from dedup_fingerprints "
+                "where posting_id = any(cast(:ids as bigint[]))"
+            ),
+            {"ids": sorted(involved)},
+        ).all(),
+    )
     rows = session.execute(
         text(
             "select id, cluster_id from postings where id = any(cast(:ids as bigint[])) "
