@@ -152,7 +152,8 @@ def _copy_band_keys(session: Session, band: np.ndarray, key: np.ndarray, pid: np
     rows = np.empty(band.size, dtype=_COPY_ROW)
     rows["n"], rows["lb"], rows["lk"], rows["lp"] = 3, 2, 8, 8
     rows["b"], rows["k"], rows["p"] = band, key, pid
-    raw = session.connection().connection.driver_connection
+    # The session's own psycopg connection: the COPY joins the chunk's transaction.
+    raw: Any = session.connection().connection.driver_connection
     with (
         raw.cursor() as cur,
         cur.copy("copy dedup_band_keys (band, key, posting_id) from stdin (format binary)") as cp,
