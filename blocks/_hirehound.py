@@ -81,7 +81,7 @@ def load_settings(base: Settings | None = None) -> Settings:
     exists on the Prefect server (flows call this at entry; a missing block is no error)."""
     settings = base or Settings()
     try:
-        block = HirehoundSettings.load(SETTINGS_BLOCK)
+        block: HirehoundSettings = HirehoundSettings.load(SETTINGS_BLOCK)  # type: ignore[assignment]
     except ValueError:  # no such document: keep the environment's settings
         return settings
     return block.to_settings(settings)

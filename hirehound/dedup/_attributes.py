@@ -299,8 +299,8 @@ def title_key(title: str | None, location_raw: str | None = None) -> str:
     segments = [s for s in _SEGMENT_SPLIT.split(t) if s and s.strip()]
     # Drop trailing segments that only name the posting's own place or a work arrangement.
     while len(segments) > 1:
-        words = _place_words(segments[-1])
-        if words and all(w in place or w in _PLACE_FILLER for w in words):
+        tail = _place_words(segments[-1])
+        if tail and all(w in place or w in _PLACE_FILLER for w in tail):
             segments.pop()
         else:
             break

@@ -150,7 +150,7 @@ def judge(
     # what the text says when only the employer's name was uncertain. A missing place is never
     # confirmed: a copy without location would join every city of a multi-city requisition.
     semantic = cosine is not None and cosine >= config.semantic_cosine
-    if semantic and place == "yes" and (sure or text_ok):
+    if semantic and cosine is not None and place == "yes" and (sure or text_ok):
         return Verdict("semantic", f"semantic:{cosine:.2f}", cosine)
     if text_ok or too_short or score >= config.possible_similarity:
         return Verdict("possible", f"{tag}:{score:.2f}", score)

@@ -616,14 +616,14 @@ def assign_clusters(
     upd_id, upd_cluster, upd_kind, upd_of = [], [], [], []
     attached = 0
     for pid, cid in target.items():
-        d = by_id.get(pid)
-        if d is None and current.get(pid) == cid:
+        dec = by_id.get(pid)
+        if dec is None and current.get(pid) == cid:
             continue
         upd_id.append(pid)
         upd_cluster.append(cid)
-        upd_kind.append(d.stage if d is not None else None)
-        upd_of.append(d.candidates[0] if d is not None and d.kind == "exact" else None)
-        if d is not None and d.kind == "exact" and current.get(pid) != cid:
+        upd_kind.append(dec.stage if dec is not None else None)
+        upd_of.append(dec.candidates[0] if dec is not None and dec.kind == "exact" else None)
+        if dec is not None and dec.kind == "exact" and current.get(pid) != cid:
             attached += 1
     session.execute(
         text(
@@ -675,7 +675,7 @@ def revalidate_clusters(
     _lock(session, fps.values())
     _store(session, list(fps.values()), config)  # texts may have been edited
     vectors = _vectors(session, fps.keys())
-    canon = dict(
+    canon: dict[int, int] = dict(
         session.execute(
             text(
                 "select id, canonical_posting_id from duplicate_clusters "
@@ -695,7 +695,8 @@ def revalidate_clusters(
         uf = _UnionFind()
         for i in ids:
             uf.find(i)
-        head = canon.get(cid) if canon.get(cid) in fps else ids[0]
+        known = canon.get(cid)
+        head = known if known is not None and known in fps else ids[0]
         pairs = (
             [(a, b) for k, a in enumerate(ids) for b in ids[k + 1 :]]
             if len(ids) <= config.revalidate_pairwise_max

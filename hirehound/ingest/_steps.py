@@ -267,7 +267,9 @@ def extract_skills(session: Session, ids: Sequence[int]) -> StepResult:
     if skills:
         session.execute(
             insert(Skill).on_conflict_do_nothing(),
-            [{"id": i, "name": n, "category": c} for i, n, c in skills.values()],
+            # Sorted: two chunks inserting overlapping skills lock rows in one order, so
+            # they wait for each other instead of deadlocking.
+            [{"id": i, "name": n, "category": c} for i, n, c in sorted(skills.values())],
         )
     session.execute(delete(PostingSkill).where(PostingSkill.posting_id.in_(ok)))
     links = [{"posting_id": r.id, "skill_id": sk[0]} for r, per in zip(rows, found, strict=True)
