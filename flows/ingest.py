@@ -25,8 +25,8 @@ from prefect.artifacts import (
 )
 
 from flows._runtime import configure
-from hirehound.ingest import ChunkOutcome, batches
-from hirehound.sources import SourceKind, parse_payload
+from hirehound.ingest import ChunkOutcome
+from hirehound.sources import SourceKind, parse_payload, read_groups
 from tasks import ingest as t
 
 Call = Callable[..., Any]
@@ -125,29 +125,42 @@ def _ingest(
     parallel_chunks: int = 2,
     on_chunk: Callable[[Counter[str]], None] = lambda _c: None,
 ) -> Counter[str]:
-    """Fetch each target, then run its chunks, `parallel_chunks` at a time.
+    """Fetch the targets (a group of files at a time) and run chunks, `parallel_chunks` at once.
 
     Two chunks in flight keep both cores busy: while one waits on PostgreSQL (about 40% of
     a chunk's time), the other computes. Each thread runs in a copy of the flow-run
     context so its task runs belong to this flow run.
     """
     totals: Counter[str] = Counter()
-    with ThreadPoolExecutor(max_workers=max(1, parallel_chunks)) as pool:
-        for target in targets:
-            fetched = run(t.fetch_and_store, target, source, chunk_size, force)
-            totals.update(read=fetched["read"], unchanged=fetched["unchanged"],
-                          dead_letters_parse=fetched["bad"])
-            in_flight: deque[Future[Counter[str]]] = deque()
-            for chunk in batches(fetched["ids"], chunk_size):
-                ctx = contextvars.copy_context()
-                in_flight.append(pool.submit(ctx.run, _process_or_dead_letter, chunk, run))
-                # Bounded: the flow holds at most `parallel_chunks` chunks, never all results.
-                while len(in_flight) >= max(1, parallel_chunks):
-                    totals.update(in_flight.popleft().result())
-                    on_chunk(totals)
-            while in_flight:
+    width = max(1, parallel_chunks)
+    with ThreadPoolExecutor(max_workers=width) as pool:
+        in_flight: deque[Future[Counter[str]]] = deque()
+
+        def submit(chunk: list[int]) -> None:
+            ctx = contextvars.copy_context()
+            in_flight.append(pool.submit(ctx.run, _process_or_dead_letter, chunk, run))
+            # Bounded: the flow holds at most `width` chunks, never all results.
+            while len(in_flight) > width:
                 totals.update(in_flight.popleft().result())
                 on_chunk(totals)
+
+        pending: list[int] = []
+        for target in targets:
+            # Folders are read a group of files at a time, so reading the next group
+            # overlaps with processing the chunks already stored.
+            for group in read_groups(target):
+                fetched = run(t.fetch_and_store, group, source, chunk_size, force)
+                totals.update(read=fetched["read"], unchanged=fetched["unchanged"],
+                              dead_letters_parse=fetched["bad"])
+                pending.extend(fetched["ids"])
+                while len(pending) >= chunk_size:
+                    submit(pending[:chunk_size])
+                    del pending[:chunk_size]
+        if pending:
+            submit(pending)
+        while in_flight:
+            totals.update(in_flight.popleft().result())
+            on_chunk(totals)
     if totals["chunks"] and totals["chunks_failed"] == totals["chunks"]:
         # Nothing went through (database down?): fail the run so the alert fires.
         raise RuntimeError(f"every chunk failed; see dead letters ({dict(totals)})")

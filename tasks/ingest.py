@@ -53,19 +53,23 @@ def _ok(result: Any) -> list[int]:
     retry_delay_seconds=backoff(5.0, 3),
     retry_jitter_factor=RETRY_JITTER,
     retry_condition_fn=retry_unless_bad_data,
-    on_failure=[dead_letter_on_failure("fetch", ids_param="target")],
+    on_failure=[dead_letter_on_failure("fetch", ids_param="targets")],
 )
 def fetch_and_store(
-    target: str, source: str | None = None, batch_size: int = 256, force: bool = False
+    targets: list[str], source: str | None = None, batch_size: int = 256, force: bool = False
 ) -> dict[str, Any]:
-    """Read a board, URL or file and store every posting raw; return the ids to process."""
+    """Read boards, URLs or files and store every posting raw; return the ids to process."""
     from hirehound.ingest import bad_record_letter, batches
     from hirehound.records import SourcePosting
     from hirehound.sources import read_postings
 
     ids: list[int] = []
     read = unchanged = bad = 0
-    for batch in batches(read_postings(target, kind=source, settings=settings()), batch_size):  # type: ignore[arg-type]
+    stream = (
+        p for target in targets
+        for p in read_postings(target, kind=source, settings=settings())  # type: ignore[arg-type]
+    )
+    for batch in batches(stream, batch_size):
         read += len(batch)
         good = [p for p in batch if isinstance(p, SourcePosting)]
         letters = [bad_record_letter(p) for p in batch if not isinstance(p, SourcePosting)]
@@ -79,7 +83,7 @@ def fetch_and_store(
         bad += len(letters) + len(result.dead)
         if letters:
             run_step(lambda _s, letters=letters: ingest.StepResult("parse", [], letters))
-    return {"target": target, "ids": ids, "read": read, "unchanged": unchanged, "bad": bad}
+    return {"targets": targets, "ids": ids, "read": read, "unchanged": unchanged, "bad": bad}
 
 
 @task(**_CHUNK)

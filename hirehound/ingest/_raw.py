@@ -30,10 +30,12 @@ def payload_hash(payload: object) -> str:
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(SourcePosting) if f.name != "payload")
+
+
 def _record_dict(p: SourcePosting) -> dict[str, object]:
-    d = dataclasses.asdict(p)
-    d.pop("payload")
-    return d
+    # Not dataclasses.asdict: it deep-copies the payload first (0.4 ms per posting).
+    return {name: getattr(p, name) for name in _RECORD_FIELDS}
 
 
 def store_raw(

@@ -108,14 +108,22 @@ _PG_TYPES = {
     "salary_max": "float8", "salary_currency": "text", "salary_period": "text",
     "organization_id": "bigint", "quality_score": "float8", "spam_score": "float8",
     "is_spam": "boolean", "step": "text",
-    # Array columns travel as JSON text (unnest cannot carry arrays of arrays).
-    "quality_missing": "json", "spam_reasons": "json",
+    # Array columns travel as array literals in text (unnest cannot carry arrays of arrays).
+    "quality_missing": "array", "spam_reasons": "array",
 }
 
 
 # `postings.step` records the last step that changed the row (what a crash resumes from);
 # steps that write other tables do not touch it (each UPDATE rewrites the row and its
 # index entries).
+
+
+def _array_literal(items: Sequence[str] | None) -> str | None:
+    """A PostgreSQL text[] literal: {"a","b \\"c\\""}."""
+    if items is None:
+        return None
+    quoted = ('"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in items)
+    return "{" + ",".join(quoted) + "}"
 
 
 def _bulk_update(session: Session, values: list[dict[str, Any]]) -> None:
@@ -126,20 +134,15 @@ def _bulk_update(session: Session, values: list[dict[str, Any]]) -> None:
     """
     if not values:
         return
-    import json
-
     cols = [c for c in values[0] if c != "id"]
     params: dict[str, Any] = {"ids": [v["id"] for v in values]}
     selects, sets = ["cast(:ids as bigint[])"], []
     for i, c in enumerate(cols):
         kind = _PG_TYPES[c]
-        if kind == "json":
-            params[f"c{i}"] = [json.dumps(v[c]) if v[c] is not None else None for v in values]
+        if kind == "array":
+            params[f"c{i}"] = [_array_literal(v[c]) for v in values]
             selects.append(f"cast(:c{i} as text[])")
-            sets.append(
-                f"{c} = case when v.{c} is null then null "
-                f"else array(select json_array_elements_text(cast(v.{c} as json))) end"
-            )
+            sets.append(f"{c} = cast(v.{c} as text[])")
         else:
             params[f"c{i}"] = [v[c] for v in values]
             selects.append(f"cast(:c{i} as {kind}[])")

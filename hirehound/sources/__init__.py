@@ -8,7 +8,7 @@ Every source maps onto `SourcePosting` (the raw record kept in `payload`) or yie
 from __future__ import annotations
 
 from hirehound.sources._demo import demo_targets
-from hirehound.sources._detect import SourceKind, board_url, detect_kind
+from hirehound.sources._detect import SourceKind, board_url, detect_kind, read_groups
 from hirehound.sources._read import parse_payload, read_postings
 
 __all__ = [
@@ -17,5 +17,6 @@ __all__ = [
     "demo_targets",
     "detect_kind",
     "parse_payload",
+    "read_groups",
     "read_postings",
 ]

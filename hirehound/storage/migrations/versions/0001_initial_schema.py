@@ -229,9 +229,12 @@ def upgrade() -> None:
     # PostgreSQL keep updates that touch no indexed column on the page (HOT updates).
     op.execute("alter table postings set (fillfactor = 80)")
     # HNSW (cosine) where nearest-neighbour search runs: search and organization matching.
+    # ef_construction 40 (default 64): every new job pays an HNSW insert on the ingest path,
+    # whose cost grows with it; search recall is tuned at query time (hnsw.ef_search).
     op.create_index(
         "ix_search_vectors_embedding_hnsw", "search_vectors", ["embedding"],
         postgresql_using="hnsw", postgresql_ops={"embedding": "vector_cosine_ops"},
+        postgresql_with={"m": 16, "ef_construction": 40},
     )
     op.create_index(
         "ix_organizations_embedding_hnsw", "organizations", ["embedding"],
