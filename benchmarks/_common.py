@@ -92,11 +92,18 @@ def _tree(pids: set[int]) -> list[psutil.Process]:
 
 
 class RssSampler:
-    """Peak RSS per process name (ours, our children, the database server tree)."""
+    """Peak memory of every process involved (ours, our children, the database server tree).
+
+    Per process name: the largest single RSS and the peak RSS sum. The total is PSS
+    (proportional set size): PostgreSQL backends all map the same shared buffers, so a sum of
+    their RSS counts that memory once per backend.
+    """
 
     def __init__(self, extra_roots: Callable[[], set[int]] = set, interval: float = 0.2) -> None:
         self.peak: dict[str, int] = defaultdict(int)
-        self.peak_total = 0
+        self.peak_single: dict[str, int] = defaultdict(int)
+        self.peak_total = 0  # PSS sum over all processes
+        self.peak_rss_sum = 0
         self._roots = extra_roots
         self._interval = interval
         self._stop = threading.Event()
@@ -104,19 +111,22 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            total = 0
+            total = rss_sum = 0
             per: dict[str, int] = defaultdict(int)
             for p in _tree({os.getpid(), *self._roots()}):
                 try:
-                    rss = p.memory_info().rss
+                    info = p.memory_full_info()
                     name = "python(main)" if p.pid == os.getpid() else p.name()
                 except psutil.Error:
                     continue
-                per[name] += rss
-                total += rss
+                per[name] += info.rss
+                self.peak_single[name] = max(self.peak_single[name], info.rss)
+                rss_sum += info.rss
+                total += getattr(info, "pss", info.rss)
             for k, v in per.items():
                 self.peak[k] = max(self.peak[k], v)
             self.peak_total = max(self.peak_total, total)
+            self.peak_rss_sum = max(self.peak_rss_sum, rss_sum)
             self._stop.wait(self._interval)
 
     def __enter__(self) -> RssSampler:
@@ -128,8 +138,12 @@ class RssSampler:
         self._thread.join()
 
     def report(self) -> str:
-        parts = ", ".join(f"{k} {v / 2**20:.0f} MB" for k, v in sorted(self.peak.items()))
-        return f"peak RSS total {self.peak_total / 2**20:.0f} MB ({parts})"
+        parts = ", ".join(
+            f"{k} {v / 2**20:.0f} MB (largest {self.peak_single[k] / 2**20:.0f})"
+            for k, v in sorted(self.peak.items())
+        )
+        return (f"peak PSS total {self.peak_total / 2**20:.0f} MB, peak RSS sum "
+                f"{self.peak_rss_sum / 2**20:.0f} MB; RSS by process name: {parts}")
 
 
 class StepTimer:

@@ -7,7 +7,9 @@ Input: the real Ashby responses in ../shared/data/postings/ashby (4,429 postings
 with fresh job ids up to --postings. Each mode runs in its own process on a fresh embedded
 database with the default local embedding (WordLlama). Prints postings/s, time per step,
 peak RSS of every process involved, and finally one line:
-`postings_per_s=<flow> ratio=<flow time / direct time> peak_rss_mb=<flow run>`.
+`postings_per_s=<flow> ratio=<flow time / direct time> peak_rss_mb=<flow run>`, where the
+memory figure is the peak sum over every process involved of its proportional set size
+(PSS: shared PostgreSQL buffers counted once, not once per backend).
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def run_mode(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--postings", type=int, default=20_000)
-    ap.add_argument("--chunk-size", type=int, default=256)
+    ap.add_argument("--chunk-size", type=int, default=512)
     ap.add_argument("--mode", choices=["both", "flow", "direct"], default="both")
     ap.add_argument("--parallel", type=int, default=2, help="chunks in flight at once")
     ap.add_argument("--_child", help=argparse.SUPPRESS)

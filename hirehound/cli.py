@@ -248,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("targets", nargs="+", metavar="PATH_OR_URL",
                      help="file, folder, URL, or board shorthand like ashby:cohere")
     ing.add_argument("--source", choices=kinds, help="source kind (detected when omitted)")
-    ing.add_argument("--chunk-size", type=int, default=256, help="postings per task run")
+    ing.add_argument("--chunk-size", type=int, default=512, help="postings per task run")
     ing.add_argument("--force", action="store_true", help="reprocess unchanged postings")
     ing.add_argument("--direct", action="store_true",
                      help="run the steps without Prefect (debugging, benchmarks)")

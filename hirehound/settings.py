@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_api_key: SecretStr | None = None
     openai_model: str = "text-embedding-3-small"
-    chunk_size: int = Field(default=256, ge=1, le=5000, description="Postings per task run.")
+    chunk_size: int = Field(default=512, ge=1, le=5000, description="Postings per task run.")
     cpu_workers: int | None = Field(
         default=None,
         ge=0,
