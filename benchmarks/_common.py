@@ -99,7 +99,7 @@ class RssSampler:
     their RSS counts that memory once per backend.
     """
 
-    def __init__(self, extra_roots: Callable[[], set[int]] = set, interval: float = 0.2) -> None:
+    def __init__(self, extra_roots: Callable[[], set[int]] = set, interval: float = 1.0) -> None:
         self.peak: dict[str, int] = defaultdict(int)
         self.peak_single: dict[str, int] = defaultdict(int)
         self.peak_total = 0  # PSS sum over all processes
