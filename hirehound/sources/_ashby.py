@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from hirehound.errors import SourceFormatError
 from hirehound.records import BadRecord, SourcePosting
-from hirehound.sources._common import as_dict, bad, board_company, text
+from hirehound.sources._common import as_dict, board_company, identify, text
 
 SOURCE = "ashby"
 # Text looked at to learn how a board spells its employer name (enough, and cheap).
@@ -64,16 +64,10 @@ def parse(data: Any, *, origin: str = "") -> Iterator[SourcePosting | BadRecord]
 
 
 def _posting(job: Any, company: str | None) -> SourcePosting | BadRecord:
-    if not isinstance(job, dict):
-        return bad(
-            SOURCE, job, "not_an_object", f"job entry is a {type(job).__name__}, not an object"
-        )
-    job_id = text(job.get("id"))
-    if not job_id:
-        return bad(SOURCE, job, "missing_id", "job has no 'id'")
-    title = text(job.get("title"))
-    if not title:
-        return bad(SOURCE, job, "missing_title", "job has no title", source_id=job_id)
+    ident = identify(SOURCE, job)
+    if isinstance(ident, BadRecord):
+        return ident
+    job, job_id, title = ident
     comp = as_dict(job.get("compensation"))
     salary = None
     # Ashby marks pay the employer chose not to show; keep it out of the published posting.

@@ -148,6 +148,24 @@ def bad(
     return BadRecord(source=source, source_id=source_id, payload=record, error=error, detail=detail)
 
 
+def identify(
+    source: str, job: Any, *, what: str = "job", title_key: str = "title"
+) -> tuple[dict[str, Any], str, str] | BadRecord:
+    """A job entry's (object, id, title), or the BadRecord saying which is missing."""
+    if not isinstance(job, dict):
+        return bad(
+            source, job, "not_an_object", f"{what} entry is a {type(job).__name__}, not an object"
+        )
+    job_id = text(job.get("id"))
+    if not job_id:
+        return bad(source, job, "missing_id", f"{what} has no 'id'")
+    title = text(job.get(title_key))
+    if not title:
+        named = "" if title_key == "title" else f" ('{title_key}')"
+        return bad(source, job, "missing_title", f"{what} has no title{named}", source_id=job_id)
+    return job, job_id, title
+
+
 def unescape_html(value: str | None) -> str | None:
     """HTML that was HTML-escaped once more (Greenhouse `content`, some JSON-LD pages)."""
     if value is None:

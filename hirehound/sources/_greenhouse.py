@@ -9,7 +9,14 @@ from urllib.parse import unquote, urlsplit
 
 from hirehound.errors import SourceFormatError
 from hirehound.records import BadRecord, SourcePosting
-from hirehound.sources._common import bad, host_of, salary_text, slug_to_name, text, unescape_html
+from hirehound.sources._common import (
+    host_of,
+    identify,
+    salary_text,
+    slug_to_name,
+    text,
+    unescape_html,
+)
 
 SOURCE = "greenhouse"
 _EMPLOYMENT_KEY = re.compile(r"employment|commitment|job type|time type", re.IGNORECASE)
@@ -83,16 +90,10 @@ def _employment_type(job: dict[str, Any]) -> str | None:
 
 
 def _posting(job: Any, token: str | None) -> SourcePosting | BadRecord:
-    if not isinstance(job, dict):
-        return bad(
-            SOURCE, job, "not_an_object", f"job entry is a {type(job).__name__}, not an object"
-        )
-    job_id = text(job.get("id"))
-    if not job_id:
-        return bad(SOURCE, job, "missing_id", "job has no 'id'")
-    title = text(job.get("title"))
-    if not title:
-        return bad(SOURCE, job, "missing_title", "job has no title", source_id=job_id)
+    ident = identify(SOURCE, job)
+    if isinstance(ident, BadRecord):
+        return ident
+    job, job_id, title = ident
     url = text(job.get("absolute_url"))
     location = job.get("location")
     location = text(location.get("name")) if isinstance(location, dict) else text(location)

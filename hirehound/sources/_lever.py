@@ -12,9 +12,9 @@ from hirehound.errors import SourceFormatError
 from hirehound.records import BadRecord, SourcePosting
 from hirehound.sources._common import (
     as_dict,
-    bad,
     epoch_ms_to_iso,
     host_of,
+    identify,
     salary_text,
     slug_to_name,
     text,
@@ -97,16 +97,10 @@ def _lists_plain(lists: Any) -> str:
 
 
 def _posting(job: Any, site: str | None) -> SourcePosting | BadRecord:
-    if not isinstance(job, dict):
-        return bad(
-            SOURCE, job, "not_an_object", f"posting is a {type(job).__name__}, not an object"
-        )
-    job_id = text(job.get("id"))
-    if not job_id:
-        return bad(SOURCE, job, "missing_id", "posting has no 'id'")
-    title = text(job.get("text"))
-    if not title:
-        return bad(SOURCE, job, "missing_title", "posting has no title ('text')", source_id=job_id)
+    ident = identify(SOURCE, job, what="posting", title_key="text")
+    if isinstance(ident, BadRecord):
+        return ident
+    job, job_id, title = ident
     cats = as_dict(job.get("categories"))
     location = text(cats.get("location"))
     if not location and isinstance(cats.get("allLocations"), list):

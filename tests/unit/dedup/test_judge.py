@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from hirehound.dedup import DEFAULT_CONFIG as CFG
 from hirehound.dedup._judge import fingerprint, judge
-
-WORDS = [
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "epsilon",
-    "zeta",
-    "eta",
-    "theta",
-    "iota",
-    "kappa",
-    "lambda",
-    "mu",
-    "nu",
-    "xi",
-    "omicron",
-]
-
-
-def text_of(seed: int, n: int = 400) -> str:
-    rng = random.Random(seed)
-    return " ".join(rng.choice(WORDS) + str(rng.randrange(50)) for _ in range(n))
+from tests.unit.dedup._synthetic import text_of
 
 
 def fp(pid: int, **kw: Any) -> Any:

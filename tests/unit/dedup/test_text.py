@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from hirehound.dedup import DEFAULT_CONFIG as CFG
@@ -19,29 +17,7 @@ from hirehound.dedup._text import (
     text_prints,
 )
 from hirehound.dedup._url import canonical_url
-
-WORDS = [
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "epsilon",
-    "zeta",
-    "eta",
-    "theta",
-    "iota",
-    "kappa",
-    "lambda",
-    "mu",
-    "nu",
-    "xi",
-    "omicron",
-]
-
-
-def text_of(seed: int, n: int = 400) -> str:
-    rng = random.Random(seed)
-    return " ".join(rng.choice(WORDS) + str(rng.randrange(50)) for _ in range(n))
+from tests.unit.dedup._synthetic import text_of
 
 
 def test_format_only_differences_give_the_same_hash() -> None:
