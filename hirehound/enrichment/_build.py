@@ -57,11 +57,7 @@ def build_source(
     if credentials is None or not credentials.api_key:
         return None
     if name == "clearbit":
-        return ClearbitSource(
-            client, credentials.api_key, credentials.base_url or "https://company.clearbit.com"
-        )
+        return ClearbitSource(client, credentials.api_key, credentials.base_url)
     if name == "crunchbase":
-        return CrunchbaseSource(
-            client, credentials.api_key, credentials.base_url or "https://api.crunchbase.com"
-        )
+        return CrunchbaseSource(client, credentials.api_key, credentials.base_url)
     raise ValueError(f"unknown enrichment source {name!r}; known: {', '.join(SOURCE_NAMES)}")

@@ -245,21 +245,27 @@ class WebsiteSource:
 # --- commercial APIs (configured with credentials from Secret blocks) ----------------------
 
 
-class ClearbitSource:
-    """A Clearbit-style company lookup by domain (`GET /v2/companies/find?domain=`)."""
+class _KeyedApiSource:
+    """A commercial API behind a key: one client, one base URL, one breaker for the service."""
 
-    name = "clearbit"
+    name = "api"
     remote = True
+    default_base_url = ""
 
-    def __init__(
-        self, client: SafeClient, api_key: str, base_url: str = "https://company.clearbit.com"
-    ) -> None:
+    def __init__(self, client: SafeClient, api_key: str, base_url: str | None = None) -> None:
         self._client = client
         self._key = api_key
-        self._base = base_url.rstrip("/")
+        self._base = (base_url or self.default_base_url).rstrip("/")
 
     def breaker_key(self, org: OrgQuery) -> str | None:
         return self.name
+
+
+class ClearbitSource(_KeyedApiSource):
+    """A Clearbit-style company lookup by domain (`GET /v2/companies/find?domain=`)."""
+
+    name = "clearbit"
+    default_base_url = "https://company.clearbit.com"
 
     def lookup(self, org: OrgQuery) -> SourceResult | None:
         if not org.domain:
@@ -304,25 +310,15 @@ class ClearbitSource:
         )
 
 
-class CrunchbaseSource:
+class CrunchbaseSource(_KeyedApiSource):
     """A Crunchbase-style lookup: autocomplete by name, then the organization entity."""
 
     name = "crunchbase"
-    remote = True
+    default_base_url = "https://api.crunchbase.com"
     _FIELDS = (
         "identifier,short_description,num_employees_enum,founded_on,location_identifiers,"
         "categories,website_url,image_url"
     )
-
-    def __init__(
-        self, client: SafeClient, api_key: str, base_url: str = "https://api.crunchbase.com"
-    ) -> None:
-        self._client = client
-        self._key = api_key
-        self._base = base_url.rstrip("/")
-
-    def breaker_key(self, org: OrgQuery) -> str | None:
-        return self.name
 
     def _get(self, path: str, params: dict[str, str]) -> Any:
         resp = self._client.get(
