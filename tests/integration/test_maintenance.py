@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from hirehound import maintenance
 from hirehound.storage import db
 from hirehound.storage.models import DailyStats, DeadLetter, Posting, PostingCheck, RawPosting
+from tests.factories import add_posting
 from tests.support.httpserver import Request, Response, serve
 
 pytestmark = pytest.mark.integration
@@ -19,44 +20,8 @@ pytestmark = pytest.mark.integration
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
 
-def _posting(
-    source_id: str,
-    *,
-    status: str = "active",
-    age_days: float = 1,
-    valid_through: datetime | None = None,
-    url: str | None = None,
-    updated_days: float | None = None,
-) -> int:
-    posted = NOW - timedelta(days=age_days)
-    updated = NOW - timedelta(days=updated_days if updated_days is not None else age_days)
-    with db.transaction() as session:
-        raw = RawPosting(
-            source="generic",
-            source_id=source_id,
-            url=url,
-            payload={"id": source_id, "html": "<p>x</p>"},
-            record={"source_id": source_id},
-            content_hash=source_id,
-            fetched_at=posted,
-        )
-        session.add(raw)
-        session.flush()
-        session.add(
-            Posting(
-                id=raw.id,
-                source="generic",
-                source_id=source_id,
-                url=url,
-                title=f"Job {source_id}",
-                status=status,
-                date_posted=posted,
-                valid_through=valid_through,
-                created_at=posted,
-                updated_at=updated,
-            )
-        )
-        return raw.id
+def _posting(source_id: str, **kw: Any) -> int:
+    return add_posting(source_id, now=NOW, **kw)
 
 
 def _status(posting_id: int) -> str:

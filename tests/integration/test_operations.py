@@ -283,42 +283,6 @@ def worker(server: Server, deployed: list[str], database_settings: Any) -> Itera
         _stop(proc)
 
 
-def insert_posting(*, source_id: str, status: str, age_days: int, url: str | None = None) -> int:
-    """One raw + normalized posting, `age_days` old (ORM, so new NOT NULL columns get defaults
-    from the models rather than from this test)."""
-    from datetime import UTC, datetime, timedelta
-
-    from hirehound.storage import db
-    from hirehound.storage.models import Posting, RawPosting
-
-    when = datetime.now(UTC) - timedelta(days=age_days)
-    with db.transaction() as session:
-        raw = RawPosting(
-            source="generic",
-            source_id=source_id,
-            url=url,
-            payload={"id": source_id},
-            record={"source_id": source_id},
-            content_hash=source_id,
-        )
-        session.add(raw)
-        session.flush()
-        session.add(
-            Posting(
-                id=raw.id,
-                source="generic",
-                source_id=source_id,
-                url=url,
-                title="Old job",
-                status=status,
-                date_posted=when,
-                created_at=when,
-                updated_at=when,
-            )
-        )
-        return raw.id
-
-
 def _wait(run_id: Any, *, until: set[str], timeout: float) -> Any:
     from prefect.client.orchestration import get_client
 
@@ -377,7 +341,9 @@ def test_a_deployment_runs_through_the_worker(worker: None, clean_db: Any) -> No
     from hirehound.storage import db
 
     db.configure(clean_db)
-    raw_id = insert_posting(source_id="old-1", status="active", age_days=90)
+    from tests.factories import add_posting
+
+    raw_id = add_posting("old-1", status="active", age_days=90)
     t0 = time.monotonic()
     run = _wait(_submit("expire-jobs/expire-jobs", max_age_days=30).id, until=DONE, timeout=90)
     print(f"[ops] expire-jobs through the worker: {time.monotonic() - t0:.1f}s")
