@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from hirehound.settings import Settings
 from hirehound.storage import db, dead_letters
+
+log = logging.getLogger(__name__)
 
 
 def run_names() -> dict[str, Any]:
@@ -27,9 +34,30 @@ def settings() -> Settings:
     return db.settings()
 
 
+# Two chunks in flight can lock the same rows in opposite orders (a cluster merge, a spam
+# verdict spread over a cluster): PostgreSQL then aborts one transaction. Nothing was
+# written, so running the step again is safe and almost always succeeds.
+DEADLOCK_RETRIES = 4
+
+
+def _transient(exc: OperationalError) -> bool:
+    from psycopg import errors
+
+    return isinstance(exc.orig, (errors.DeadlockDetected, errors.SerializationFailure))
+
+
 def run_step(step: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a core step in one transaction; its dead letters commit with its results."""
-    with db.transaction() as session:
-        result = step(session, *args, **kwargs)
-        dead_letters.record(session, getattr(result, "dead", []), **run_names())
-        return result
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            with db.transaction() as session:
+                result = step(session, *args, **kwargs)
+                dead_letters.record(session, getattr(result, "dead", []), **run_names())
+                return result
+        except OperationalError as exc:
+            if attempt == DEADLOCK_RETRIES or not _transient(exc):
+                raise
+            log.info("%s: %s, running it again", getattr(step, "__name__", step),
+                     type(exc.orig).__name__)
+            time.sleep(random.uniform(0.05, 0.25) * (attempt + 1))
+    raise AssertionError("unreachable")
