@@ -37,6 +37,10 @@ from hirehound.skills._matcher import normalize  # noqa: E402
 SO_MIN_COUNT = 1000  # questions; 4,871 tags qualify
 SO_MIN_COUNT_UNSEEN_WORD = 50000  # single words never seen in postings need a big tag
 MAX_LOWER_SHARE = 0.25  # a single word written in lowercase more often than this is English
+# Tags that pass the tests above but are, in postings, English or a name: "rest assured",
+# "iterable" (a marketing product, and a word), "Jackson" (a surname and a city). Found in the
+# demo's top skills; the library meanings are rare in postings.
+SO_DROP = {"rest-assured", "iterable", "jackson"}
 
 # Curated technology entries: canonical name -> (SO tag or None, extra forms).
 # "i:" forms are case-insensitive, "s:" case-sensitive, "c:" case-sensitive + context.
@@ -347,7 +351,7 @@ def main() -> None:
         for r in csv.DictReader(fh):
             count = int(r["Count"])
             tag = r["TagName"]
-            if count < SO_MIN_COUNT:
+            if count < SO_MIN_COUNT or tag in SO_DROP:
                 continue
             if VERSION_TAG.search(tag) and tag not in KEEP_VERSIONED:
                 continue
