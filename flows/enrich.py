@@ -30,7 +30,7 @@ def _enrich(org_ids: list[int]) -> dict[str, Any]:
     sources = t.configured_sources()
     deduped = t.dedup_organization.map(org_ids).result()
     survivors = list(dict.fromkeys(d["organization_id"] for d in deduped))
-    merged_away = sum(len(d["merged"]) for d in deduped)
+    merged_away = len({m for d in deduped for m in d["merged"]})
 
     # Fan out one task per (organization, source); fan in one merge per organization.
     merges: list[PrefectFuture[dict[str, Any]]] = []

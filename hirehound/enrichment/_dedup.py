@@ -174,5 +174,21 @@ def dedup_organization(session: Session, org_id: int) -> tuple[int, list[int], l
         return org_id, [], []
     group = sorted({org_id, *(d.organization_id for d in dups)})
     survivor = group[0]
-    others = [i for i in group if i != survivor]
+    # Enrichment dedups many organizations at once: two tasks can find the same pair. The
+    # first to lock the survivor merges; the second then sees the others already merged.
+    session.execute(
+        text("select pg_advisory_xact_lock(hashtext('hirehound.org-merge'), :id)"),
+        {"id": survivor},
+    )
+    others = list(
+        session.scalars(
+            text(
+                "select id from organizations where id = any(:ids) and merged_into_id is null "
+                "order by id"
+            ),
+            {"ids": [i for i in group if i != survivor]},
+        )
+    )
+    if not others:
+        return survivor, [], []
     return survivor, others, merge_organizations(session, survivor, others)
