@@ -171,3 +171,25 @@ def test_single_posting_flow(clean_db: Settings, prefect_harness: None) -> None:
     row = _export()[0]
     assert row["source"] == "ashby" and row["title"] == "Platform Engineer"
     assert row["organization_name"] and row["status"] in {"active", "held"}
+
+
+def test_possible_duplicate_takes_the_deep_check(ingest: Any, tmp_path: Path) -> None:
+    # Same employer, title and place; the text rewritten (shingle similarity between the
+    # "possible" and "near" thresholds): the flow embeds it and the semantic stage decides.
+    rewrite = (
+        "<p>Join Acme Payments as a backend engineer and build our payments platform in Python "
+        "and PostgreSQL with a small team.</p><ul><li>Design and own APIs used by merchants</li>"
+        "<li>Operate services on Kubernetes</li><li>Review code and mentor engineers</li></ul>"
+        "<p>We offer health insurance, a 401k match and equity.</p>"
+    )
+    path = _write_jsonl(tmp_path / "p.jsonl.gz", [
+        _generic(source_id="orig"),
+        _generic(source="otherboard", source_id="p1", url="https://agg.example.com/9",
+                 description_html=rewrite),
+    ])
+    counts = ingest(targets=[path])
+    assert counts["dedup_possible"] == 1 and counts["published"] == 2
+    rows = {r["source_id"]: r for r in _export()}
+    # Decided by the deep check (here: different enough to stay its own job), fully processed.
+    assert rows["p1"]["dedup_kind"] in {"unique", "semantic"}
+    assert rows["p1"]["skills"] and rows["p1"]["quality_score"] is not None
