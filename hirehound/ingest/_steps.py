@@ -446,7 +446,8 @@ def _cluster_ids(session: Session, ids: Sequence[int]) -> list[int]:
 
 def score_spam(session: Session, ids: Sequence[int], *, inherit: Sequence[int] = ()) -> StepResult:
     """Rules, then the trained model, then similarity to known spam; duplicates inherit."""
-    own = [i for i in ids if i not in set(inherit)]
+    inherited = set(inherit)
+    own = [i for i in ids if i not in inherited]
     rows = session.execute(
         select(Posting.id, Posting.title, Posting.description_text, Posting.company, Posting.url,
                Posting.salary_min, Posting.salary_max, Posting.salary_period,
