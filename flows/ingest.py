@@ -88,23 +88,15 @@ class _Tracked:
 
 
 def _dead_letter_chunk(ids: list[int], step: str, exc: BaseException) -> None:
+    from tasks._context import run_names
     from tasks._retry import write_dead_letters
 
-    names = run_names_or_none()
+    names = run_names()  # all None outside a flow run (direct mode)
     write_dead_letters(
         step=step, posting_ids=ids, error_type=type(exc).__name__, detail=str(exc)[:4000],
         flow_name=names.get("flow_name"), flow_run_id=names.get("flow_run_id"),
         task_name=step, inputs={"posting_ids": ids}, attempts=1 + t.CHUNK_RETRIES,
     )
-
-
-def run_names_or_none() -> dict[str, Any]:
-    try:
-        from tasks._context import run_names
-
-        return run_names()
-    except Exception:  # outside a flow run (direct mode)
-        return {}
 
 
 def _process_or_dead_letter(chunk: list[int], run: Call) -> Counter[str]:

@@ -63,31 +63,29 @@ def _executor() -> Executor | None:
         return _pool
 
 
-def cpu_map(fn: Callable[..., list[R]], items: Sequence[T], *args: Any) -> list[R]:
-    """`fn(part, *args)` over `items` split in one part per worker; results in order."""
+def _run_in_parts(fn: Callable[..., Any], items: Sequence[T], *args: Any) -> list[Any] | None:
+    """`fn(part, *args)` per worker-sized part on the pool, or None when not worth a pool."""
     pool = _executor() if len(items) >= MIN_POOLED_ITEMS else None
     if pool is None:
+        return None
+    size = -(-len(items) // min(_workers, len(items)))
+    futures = [pool.submit(fn, list(items[i : i + size]), *args)
+               for i in range(0, len(items), size)]
+    return [f.result() for f in futures]
+
+
+def cpu_map(fn: Callable[..., list[R]], items: Sequence[T], *args: Any) -> list[R]:
+    """`fn(part, *args)` over `items` split in one part per worker; results in order."""
+    parts = _run_in_parts(fn, items, *args)
+    if parts is None:
         return fn(list(items), *args)
-    n = min(_workers, len(items))
-    size = -(-len(items) // n)
-    parts = [list(items[i : i + size]) for i in range(0, len(items), size)]
-    futures = [pool.submit(fn, part, *args) for part in parts]
-    out: list[R] = []
-    for f in futures:
-        out.extend(f.result())
-    return out
+    return [r for part in parts for r in part]
 
 
 def cpu_map_array(fn: Callable[..., np.ndarray], items: Sequence[T], *args: Any) -> np.ndarray:
     """Like `cpu_map` for functions returning one array row per item."""
-    pool = _executor() if len(items) >= MIN_POOLED_ITEMS else None
-    if pool is None:
-        return fn(list(items), *args)
-    n = min(_workers, len(items))
-    size = -(-len(items) // n)
-    futures = [pool.submit(fn, list(items[i : i + size]), *args)
-               for i in range(0, len(items), size)]
-    return np.concatenate([f.result() for f in futures])
+    parts = _run_in_parts(fn, items, *args)
+    return fn(list(items), *args) if parts is None else np.concatenate(parts)
 
 
 # -- work sent to the pool ------------------------------------------------------------------

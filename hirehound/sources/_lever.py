@@ -68,12 +68,16 @@ def parse(data: Any, *, origin: str = "") -> Iterator[SourcePosting | BadRecord]
         yield _posting(posting, site)
 
 
+def _list_items(lists: Any) -> Iterator[tuple[str | None, str | None]]:
+    """(heading, content HTML) of each Lever `lists` entry."""
+    for item in lists if isinstance(lists, list) else []:
+        if isinstance(item, dict):
+            yield text(item.get("text")), text(item.get("content"))
+
+
 def _lists_html(lists: Any) -> str:
     out = []
-    for item in lists if isinstance(lists, list) else []:
-        if not isinstance(item, dict):
-            continue
-        heading, content = text(item.get("text")), text(item.get("content"))
+    for heading, content in _list_items(lists):
         if heading:
             out.append(f"<h3>{html.escape(heading)}</h3>")
         if content:
@@ -83,10 +87,7 @@ def _lists_html(lists: Any) -> str:
 
 def _lists_plain(lists: Any) -> str:
     out = []
-    for item in lists if isinstance(lists, list) else []:
-        if not isinstance(item, dict):
-            continue
-        heading, content = text(item.get("text")), text(item.get("content"))
+    for heading, content in _list_items(lists):
         if heading:
             out.append(heading)
         if content:
