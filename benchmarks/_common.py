@@ -91,6 +91,21 @@ def _tree(pids: set[int]) -> list[psutil.Process]:
     return list(procs.values())
 
 
+def _role(p: psutil.Process) -> str:
+    """Which part of the system a process is: ours, the CPU pool, Prefect's server, PostgreSQL."""
+    if p.pid == os.getpid():
+        return "flow process"
+    name = p.name()
+    if name.startswith("postgres"):
+        return "postgresql"
+    cmd = " ".join(p.cmdline())
+    if "uvicorn" in cmd or ("prefect" in cmd and "server" in cmd):
+        return "prefect server"
+    if "multiprocessing" in cmd or "forkserver" in cmd:
+        return "cpu pool"
+    return name
+
+
 class RssSampler:
     """Peak memory of every process involved (ours, our children, the database server tree).
 
@@ -99,33 +114,55 @@ class RssSampler:
     their RSS counts that memory once per backend.
     """
 
-    def __init__(self, extra_roots: Callable[[], set[int]] = set, interval: float = 1.0) -> None:
+    def __init__(
+        self, extra_roots: Callable[[], set[int]] = set, interval: float = 1.0, pss_every: int = 3
+    ) -> None:
         self.peak: dict[str, int] = defaultdict(int)
         self.peak_single: dict[str, int] = defaultdict(int)
         self.peak_total = 0  # PSS sum over all processes
         self.peak_rss_sum = 0
+        self.pss_at_peak: dict[str, int] = {}
+        # CPU seconds per process (first and last sample), grouped by role at the end.
+        self._cpu_first: dict[int, float] = {}
+        self._cpu_last: dict[int, tuple[str, float]] = {}
+        self._started = time.time()
         self._roots = extra_roots
         self._interval = interval
+        self._pss_every = pss_every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        tick = 0
         while not self._stop.is_set():
+            # PSS reads /proc/<pid>/smaps_rollup, which walks every page table: ~70 ms of CPU
+            # for this set of processes, so it is sampled every `pss_every` ticks; RSS is cheap.
+            full = tick % self._pss_every == 0
+            tick += 1
             total = rss_sum = 0
             per: dict[str, int] = defaultdict(int)
+            pss: dict[str, int] = defaultdict(int)
             for p in _tree({os.getpid(), *self._roots()}):
                 try:
-                    info = p.memory_full_info()
+                    info = p.memory_full_info() if full else p.memory_info()
                     name = "python(main)" if p.pid == os.getpid() else p.name()
+                    cpu = sum(p.cpu_times()[:4])  # user, system, children's user/system
+                    role = _role(p)
                 except psutil.Error:
                     continue
+                if p.pid not in self._cpu_first:  # a process started since: all of its CPU
+                    self._cpu_first[p.pid] = cpu if p.create_time() < self._started else 0.0
+                self._cpu_last[p.pid] = (role, cpu)
                 per[name] += info.rss
                 self.peak_single[name] = max(self.peak_single[name], info.rss)
                 rss_sum += info.rss
-                total += getattr(info, "pss", info.rss)
+                total += getattr(info, "pss", 0)
+                pss[role] += getattr(info, "pss", 0)
             for k, v in per.items():
                 self.peak[k] = max(self.peak[k], v)
-            self.peak_total = max(self.peak_total, total)
+            if full and total > self.peak_total:
+                self.peak_total = total
+                self.pss_at_peak = dict(pss)
             self.peak_rss_sum = max(self.peak_rss_sum, rss_sum)
             self._stop.wait(self._interval)
 
@@ -137,12 +174,20 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds each role used while sampling (user + system)."""
+        out: dict[str, float] = defaultdict(float)
+        for pid, (role, last) in self._cpu_last.items():
+            out[role] += last - self._cpu_first.get(pid, 0.0)
+        return dict(out)
+
     def report(self) -> str:
         parts = ", ".join(
             f"{k} {v / 2**20:.0f} MB (largest {self.peak_single[k] / 2**20:.0f})"
             for k, v in sorted(self.peak.items())
         )
-        return (f"peak PSS total {self.peak_total / 2**20:.0f} MB, peak RSS sum "
+        by_role = ", ".join(f"{k} {v / 2**20:.0f}" for k, v in sorted(self.pss_at_peak.items()))
+        return (f"peak PSS total {self.peak_total / 2**20:.0f} MB ({by_role}), peak RSS sum "
                 f"{self.peak_rss_sum / 2**20:.0f} MB; RSS by process name: {parts}")
 
 

@@ -90,6 +90,7 @@ def run_mode(
         "counts": counts,
         "steps": steps.table(processed),
         "rss": sampler.report(),
+        "cpu": {k: round(v, 1) for k, v in sorted(sampler.cpu_seconds().items())},
         "peak_rss_mb": sampler.peak_total / 2**20,
     }
 
@@ -131,6 +132,7 @@ def main() -> None:
               f"{r['postings_per_s']:.1f} postings/s")
         print(f"   counts: {r['counts']}")
         print(f"   {r['rss']}")
+        print(f"   CPU seconds by process: {r['cpu']}")
         print(r["steps"])
     flow = results.get("flow") or results["direct"]
     both = "direct" in results and "flow" in results

@@ -25,6 +25,7 @@ from prefect.artifacts import (
     create_table_artifact,
     update_progress_artifact,
 )
+from prefect.utilities.annotations import quote
 
 from flows._runtime import configure
 from hirehound.ingest import ChunkOutcome
@@ -35,7 +36,15 @@ Call = Callable[..., Any]
 
 
 def _prefect(task: Any, *args: Any, **kwargs: Any) -> Any:
-    return task(*args, **kwargs)
+    # Our arguments are plain data, never futures: `quote` spares Prefect walking every item
+    # of a 512-id list or decision list to look for some (measured: ~8 s of a 20k-posting run).
+    # A Chunk is passed as it is: Prefect looks it up whole and links the upstream task run.
+    return task(*map(_quote_collection, args),
+                **{k: _quote_collection(v) for k, v in kwargs.items()})
+
+
+def _quote_collection(value: Any) -> Any:
+    return quote(value) if isinstance(value, (list, tuple, set, dict)) else value
 
 
 def _direct(task: Any, *args: Any, **kwargs: Any) -> Any:
@@ -66,7 +75,7 @@ def process_chunk(ids: Sequence[int], run: Call = _prefect) -> ChunkOutcome:
         # After the rest: an exact copy of a posting in this very chunk needs it clustered.
         run(t.attach_duplicates, routing.exact)
 
-    every = rest + exact_ids
+    every = [*rest, *exact_ids]
     if every:
         every = run(t.index_chunk, every)
         every = run(t.score_quality, every)

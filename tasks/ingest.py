@@ -12,7 +12,8 @@ chunk's ids (it knows them; Prefect hooks do not get task arguments) and goes on
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, overload
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -43,8 +44,40 @@ _CHUNK: dict[str, Any] = {
 }
 
 
-def _ok(result: Any) -> list[int]:
-    return list(result.ok)
+class Chunk(Sequence[int]):
+    """The posting ids a chunk step passes on to the next, as one object.
+
+    Prefect remembers every object a task returns for the rest of the flow run
+    (`FlowRunContext.run_results`, one entry per list item): a list of 512 ids would add 512
+    entries per task run, so a long bulk run would grow without bound. A Chunk is one entry,
+    and the next task finds its upstream task run through it, so the UI draws each chunk's
+    chain. Prefect does not walk into it either (it walks lists item by item).
+    """
+
+    __slots__ = ("__weakref__", "_ids")
+
+    def __init__(self, ids: Iterable[int] = ()) -> None:
+        self._ids = list(ids)
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[int]: ...
+    def __getitem__(self, i: int | slice) -> int | list[int]:
+        return self._ids[i]
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids)
+
+    def __repr__(self) -> str:
+        return f"Chunk(<{len(self._ids)} postings>)"
+
+
+def _ok(result: Any) -> Chunk:
+    return Chunk(result.ok)
 
 
 @task(
@@ -87,39 +120,39 @@ def fetch_and_store(
 
 
 @task(**_CHUNK)
-def clean_chunk(posting_ids: list[int]) -> list[int]:
+def clean_chunk(posting_ids: Sequence[int]) -> Chunk:
     """Sanitize HTML and extract the whole text; bad postings become dead letters."""
-    return _ok(run_step(ingest.clean, posting_ids, settings()))
+    return _ok(run_step(ingest.clean, list(posting_ids), settings()))
 
 
 @task(**_CHUNK)
-def normalize_chunk(posting_ids: list[int]) -> list[int]:
+def normalize_chunk(posting_ids: Sequence[int]) -> Chunk:
     """Titles, employment types, locations, dates and salaries into fields."""
-    return _ok(run_step(ingest.normalize, posting_ids))
+    return _ok(run_step(ingest.normalize, list(posting_ids)))
 
 
 @task(**_CHUNK)
-def match_organizations(posting_ids: list[int]) -> list[int]:
+def match_organizations(posting_ids: Sequence[int]) -> Chunk:
     """Find or create each posting's employer."""
-    return _ok(run_step(ingest.match_organizations, posting_ids))
+    return _ok(run_step(ingest.match_organizations, list(posting_ids)))
 
 
 @task(**_CHUNK)
-def check_duplicates(posting_ids: list[int]) -> Routing:
+def check_duplicates(posting_ids: Sequence[int]) -> Routing:
     """Exact and near-duplicate stages: the branch each posting takes."""
-    return run_step(ingest.check_duplicates, posting_ids)
+    return run_step(ingest.check_duplicates, list(posting_ids))
 
 
 @task(**_CHUNK)
-def extract_skills(posting_ids: list[int]) -> list[int]:
+def extract_skills(posting_ids: Sequence[int]) -> Chunk:
     """Skills from the shipped taxonomy."""
-    return _ok(run_step(ingest.extract_skills, posting_ids))
+    return _ok(run_step(ingest.extract_skills, list(posting_ids)))
 
 
 @task(**_CHUNK)
-def embed_chunk(posting_ids: list[int]) -> list[int]:
+def embed_chunk(posting_ids: Sequence[int]) -> Chunk:
     """Title, description and combined vectors."""
-    return _ok(run_step(ingest.embed, posting_ids, settings()))
+    return _ok(run_step(ingest.embed, list(posting_ids), settings()))
 
 
 @task(**_CHUNK)
@@ -129,37 +162,37 @@ def deep_check(decisions: list[DedupDecision]) -> list[DedupDecision]:
 
 
 @task(**_CHUNK)
-def attach_duplicates(decisions: list[DedupDecision]) -> list[int]:
+def attach_duplicates(decisions: list[DedupDecision]) -> Chunk:
     """Exact duplicates: inherit skills and vectors, join the original's cluster."""
     run_step(ingest.inherit_from_duplicates, decisions)
     return _ok(run_step(ingest.assign_clusters, decisions))
 
 
 @task(**_CHUNK)
-def assign_clusters(decisions: list[DedupDecision]) -> list[int]:
+def assign_clusters(decisions: list[DedupDecision]) -> Chunk:
     """New clusters for unique postings, attachments and merges for duplicates."""
     return _ok(run_step(ingest.assign_clusters, decisions))
 
 
 @task(**_CHUNK)
-def index_chunk(posting_ids: list[int]) -> list[int]:
+def index_chunk(posting_ids: Sequence[int]) -> Chunk:
     """Full-text documents and cluster vectors."""
-    return _ok(run_step(ingest.index, posting_ids))
+    return _ok(run_step(ingest.index, list(posting_ids)))
 
 
 @task(**_CHUNK)
-def score_quality(posting_ids: list[int]) -> list[int]:
+def score_quality(posting_ids: Sequence[int]) -> Chunk:
     """Completeness score against Google's JobPosting fields."""
-    return _ok(run_step(ingest.score_quality, posting_ids))
+    return _ok(run_step(ingest.score_quality, list(posting_ids)))
 
 
 @task(**_CHUNK)
-def score_spam(posting_ids: list[int], inherit: list[int]) -> list[int]:
+def score_spam(posting_ids: Sequence[int], inherit: list[int]) -> Chunk:
     """Rules, model and similarity to known spam; duplicates inherit their cluster's verdict."""
-    return _ok(run_step(ingest.score_spam, posting_ids, inherit=inherit))
+    return _ok(run_step(ingest.score_spam, list(posting_ids), inherit=inherit))
 
 
 @task(**_CHUNK)
-def publish_chunk(posting_ids: list[int]) -> list[int]:
+def publish_chunk(posting_ids: Sequence[int]) -> Chunk:
     """Active and searchable, or held back with the reason."""
-    return _ok(run_step(ingest.publish, posting_ids))
+    return _ok(run_step(ingest.publish, list(posting_ids)))
