@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 # Static-embedding models average token vectors: past a few thousand characters the mean
 # barely moves, so long descriptions are cut to keep the cost flat.
 MAX_EMBED_CHARS = 8_000
+ENCODE_BATCH = 32
 
 
 class Embedder(Protocol):
@@ -47,25 +48,31 @@ class WordLlamaEmbedder:
     name = "wordllama"
 
     def __init__(self, dim: int = 256) -> None:
-        import os
+        from importlib.util import find_spec
+        from pathlib import Path
 
-        import wordllama
-        from wordllama import WordLlama
+        from safetensors import safe_open
+        from tokenizers import Tokenizer
 
         if dim not in (64, 128, 256):
             raise ConfigurationError(
                 f"wordllama gives 64, 128 or 256 dimensions, not {dim}; "
                 "set HIREHOUND_EMBEDDING_DIM accordingly"
             )
-        package = os.path.dirname(wordllama.__file__)
-        # trunc_dim: Matryoshka-trained, so leading dimensions are a valid smaller embedding.
-        from tokenizers import Tokenizer
-
-        model = WordLlama.load(cache_dir=package, disable_download=True, dim=256, trunc_dim=dim)
-        self._tokenizer = Tokenizer.from_str(model.tokenizer.to_str())
+        # The weights and tokenizer files in the wheel, read directly: `WordLlama.load` left
+        # ~90 MB per process behind for a 32 MB table (each CPU-pool worker loads one).
+        spec = find_spec("wordllama")
+        if spec is None or not spec.submodule_search_locations:
+            raise ConfigurationError("the wordllama package is not installed")
+        package = Path(next(iter(spec.submodule_search_locations)))
+        self._tokenizer = Tokenizer.from_file(
+            str(package / "tokenizers" / "l2_supercat_tokenizer_config.json"))
         self._tokenizer.no_padding()
         self._tokenizer.no_truncation()
-        self._table = np.ascontiguousarray(model.embedding[:, :dim], dtype=np.float32)
+        with safe_open(str(package / "weights" / "l2_supercat_256.safetensors"), "np") as f:
+            # Matryoshka-trained, so the leading dimensions are a valid smaller embedding.
+            table = f.get_slice("embedding.weight")[:, :dim]
+        self._table = np.ascontiguousarray(table, dtype=np.float32)
         self.dim = dim
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -73,14 +80,17 @@ class WordLlamaEmbedder:
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encoded = self._tokenizer.encode_batch(
-            [t[:MAX_EMBED_CHARS] if t else " " for t in texts], add_special_tokens=False
-        )
-        lengths = np.fromiter((len(e.ids) for e in encoded), dtype=np.int64, count=len(encoded))
-        ids = np.concatenate(
-            [np.asarray(e.ids, dtype=np.int64) for e in encoded]
-            or [np.zeros(0, dtype=np.int64)]
-        )
+        clipped = [t[:MAX_EMBED_CHARS] if t else " " for t in texts]
+        # Token ids only, a few dozen texts at a time: an Encoding also carries tokens,
+        # offsets and masks, and a whole chunk of them held ~50 MB per pool worker that the
+        # allocator kept afterwards.
+        rows: list[np.ndarray] = []
+        for i in range(0, len(clipped), ENCODE_BATCH):
+            batch = self._tokenizer.encode_batch_fast(
+                clipped[i : i + ENCODE_BATCH], add_special_tokens=False)
+            rows.extend(np.asarray(e.ids, dtype=np.int32) for e in batch)
+        lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+        ids = np.concatenate(rows)
         np.clip(ids, 0, self._table.shape[0] - 1, out=ids)
         indptr = np.concatenate([[0], np.cumsum(lengths)])
         counts = sp.csr_matrix(
