@@ -1,15 +1,16 @@
 """End-to-end ingestion throughput on real postings, through the flow and without Prefect.
 
     .venv/bin/python benchmarks/ingest_throughput.py            # 20,000 postings, both modes
-    .venv/bin/python benchmarks/ingest_throughput.py --postings 5000 --mode flow
+    .venv/bin/python benchmarks/ingest_throughput.py --postings 5000 --mode flow --repeat 1
 
 Input: the real Ashby responses in ../shared/data/postings/ashby (4,429 postings), repeated
 with fresh job ids up to --postings. Each mode runs in its own process on a fresh embedded
-database with the default local embedding (WordLlama). Prints postings/s, time per step,
-peak RSS of every process involved, and finally one line:
-`postings_per_s=<flow> ratio=<flow time / direct time> peak_rss_mb=<flow run>`, where the
-memory figure is the peak sum over every process involved of its proportional set size
-(PSS: shared PostgreSQL buffers counted once, not once per backend).
+database with the default local embedding (WordLlama), --repeat times, alternating. Prints
+postings/s, time per step, memory and CPU seconds of every process involved, and finally
+one line: `postings_per_s=<flow> ratio=<flow time / direct time> peak_rss_mb=<flow runs>`,
+from the median times; the memory figure is the highest peak, over the flow runs, of the
+summed proportional set size (PSS) of every process involved: PostgreSQL's shared buffers
+counted once, not once per backend as a sum of RSS would.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from statistics import median
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -113,6 +116,9 @@ def main() -> None:
     ap.add_argument("--chunk-size", type=int, default=512)
     ap.add_argument("--mode", choices=["both", "flow", "direct"], default="both")
     ap.add_argument("--parallel", type=int, default=2, help="chunks in flight at once")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of each mode, alternating; figures are medians (the machine's "
+                         "noise, ±10%%, is as large as the overhead measured)")
     ap.add_argument("--_child", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -127,33 +133,48 @@ def main() -> None:
     print(f"input: {n} real Ashby postings ({len(folders)} repetitions), chunk {args.chunk_size}, "
           f"{args.parallel} chunks in flight, commit {commit()}")
     modes = ["flow", "direct"] if args.mode == "both" else [args.mode]
-    results = {}
-    for mode in modes:
-        spec = json.dumps({"mode": mode, "folders": folders, "chunk": args.chunk_size,
-                           "parallel": args.parallel})
-        proc = subprocess.run(
-            [sys.executable, __file__, "--_child", spec], capture_output=True, text=True
-        )
-        line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
-        if proc.returncode or line is None:
-            print(proc.stdout[-3000:], proc.stderr[-5000:])
-            sys.exit(f"{mode} run failed")
-        r = json.loads(line[len("RESULT "):])
-        results[mode] = r
-        print(f"\n== {mode}: {r['postings']} postings in {r['seconds']:.1f}s = "
-              f"{r['postings_per_s']:.1f} postings/s")
-        print(f"   counts: {r['counts']}")
-        print(f"   {r['steps_seconds']:.1f}s reading and processing chunks, "
-              f"{r['seconds'] - r['steps_seconds']:.1f}s starting and finishing the run")
-        print(f"   {r['rss']}")
-        print(f"   CPU seconds by process: {r['cpu']}")
-        print(r["steps"])
-    flow = results.get("flow") or results["direct"]
-    both = "direct" in results and "flow" in results
-    ratio = flow["seconds"] / results["direct"]["seconds"] if both else float("nan")
-    print(f"\npostings_per_s={flow['postings_per_s']:.1f} ratio={ratio:.3f} "
-          f"peak_rss_mb={flow['peak_rss_mb']:.0f}")
+    results: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+    for rep in range(args.repeat):
+        for mode in modes:  # alternating, so drifting load on the machine hits both modes
+            r = _run_child(mode, folders, args.chunk_size, args.parallel)
+            results[mode].append(r)
+            _print_run(r, rep)
+    flow_runs = results.get("flow") or results["direct"]
+    flow_s = median(r["seconds"] for r in flow_runs)
+    postings = flow_runs[0]["postings"]
+    ratio = float("nan")
+    if "direct" in results and "flow" in results:
+        direct_s = median(r["seconds"] for r in results["direct"])
+        ratio = flow_s / direct_s
+        pairs = [f["seconds"] / d["seconds"]
+                 for f, d in zip(results["flow"], results["direct"], strict=True)]
+        print(f"\nflow {flow_s:.1f}s, direct {direct_s:.1f}s (medians of {args.repeat}); "
+              f"ratio of each pair: {', '.join(f'{x:.3f}' for x in pairs)}")
+    peak = max(r["peak_rss_mb"] for r in flow_runs)
+    print(f"\npostings_per_s={postings / flow_s:.1f} ratio={ratio:.3f} peak_rss_mb={peak:.0f}")
 
+
+def _run_child(mode: str, folders: list[str], chunk: int, parallel: int) -> dict[str, Any]:
+    spec = json.dumps({"mode": mode, "folders": folders, "chunk": chunk, "parallel": parallel})
+    proc = subprocess.run([sys.executable, __file__, "--_child", spec],
+                          capture_output=True, text=True)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if proc.returncode or line is None:
+        print(proc.stdout[-3000:], proc.stderr[-5000:])
+        sys.exit(f"{mode} run failed")
+    result: dict[str, Any] = json.loads(line[len("RESULT "):])
+    return result
+
+
+def _print_run(r: dict[str, Any], rep: int) -> None:
+    print(f"\n== {r['mode']} (run {rep + 1}): {r['postings']} postings in {r['seconds']:.1f}s = "
+          f"{r['postings_per_s']:.1f} postings/s")
+    print(f"   counts: {r['counts']}")
+    print(f"   {r['steps_seconds']:.1f}s reading and processing chunks, "
+          f"{r['seconds'] - r['steps_seconds']:.1f}s starting and finishing the run")
+    print(f"   {r['rss']}")
+    print(f"   CPU seconds by process: {r['cpu']}")
+    print(r["steps"])
 
 if __name__ == "__main__":
     main()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from hirehound.ingest._batch import ChunkOutcome, bad_record_letter, batches
 from hirehound.ingest._cpu import configure_pool
 from hirehound.ingest._export import export_postings, posting_document
+from hirehound.ingest._memory import release_free_memory
 from hirehound.ingest._raw import RawBatchResult, store_raw
 from hirehound.ingest._steps import (
     Routing,
@@ -48,6 +49,7 @@ __all__ = [
     "normalize",
     "posting_document",
     "publish",
+    "release_free_memory",
     "score_quality",
     "score_spam",
     "store_raw",

@@ -19,9 +19,12 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 import numpy as np
+
+from hirehound.ingest._memory import then_release
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +72,23 @@ def _run_in_parts(fn: Callable[..., Any], items: Sequence[T], *args: Any) -> lis
     if pool is None:
         return None
     size = -(-len(items) // min(_workers, len(items)))
-    futures = [pool.submit(fn, list(items[i : i + size]), *args)
-               for i in range(0, len(items), size)]
-    return [f.result() for f in futures]
+    try:
+        futures = [pool.submit(then_release, fn, list(items[i : i + size]), *args)
+                   for i in range(0, len(items), size)]
+        return [f.result() for f in futures]
+    except BrokenProcessPool:
+        # A worker died (killed, out of memory): the pool refuses all work from now on.
+        # Drop it so the task's retry, and every later chunk, gets a new one.
+        _discard(pool)
+        raise
+
+
+def _discard(pool: Executor) -> None:
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def cpu_map(fn: Callable[..., list[R]], items: Sequence[T], *args: Any) -> list[R]:
