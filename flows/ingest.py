@@ -55,17 +55,14 @@ def _direct(task: Any, *args: Any, **kwargs: Any) -> Any:
 def process_chunk(ids: Sequence[int], run: Call = _prefect) -> ChunkOutcome:
     """Steps 2-13 for one chunk, branching on the dedup check."""
     out = ChunkOutcome(len(ids))
-    ok = run(t.clean_chunk, list(ids))
-    ok = run(t.normalize_chunk, ok)
-    ok = run(t.match_organizations, ok)
+    ok = run(t.prepare_chunk, list(ids))
     routing = run(t.check_duplicates, ok)
     out.branches.update({k: len(getattr(routing, k)) for k in ("exact", "possible", "unique")})
 
     # Possible and unique postings get the full treatment; exact copies skip it.
     rest = routing.ids("possible", "unique")
     if rest:
-        rest = run(t.extract_skills, rest)
-        rest = run(t.embed_chunk, rest)
+        rest = run(t.extract_skills_and_embed, rest)
         keep = set(rest)
         possible = [d for d in routing.possible if d.posting_id in keep]
         decided = run(t.deep_check, possible) if possible else []
@@ -78,9 +75,7 @@ def process_chunk(ids: Sequence[int], run: Call = _prefect) -> ChunkOutcome:
     every = [*rest, *exact_ids]
     if every:
         every = run(t.index_chunk, every)
-        every = run(t.score_quality, every)
-        every = run(t.score_spam, every, exact_ids)
-        out.published = len(run(t.publish_chunk, every))
+        out.published = len(run(t.score_and_publish, every, exact_ids))
     return out
 
 

@@ -1,10 +1,16 @@
-"""Thin Prefect tasks over the ingestion core, one per step, each over a chunk of ids.
+"""Thin Prefect tasks over the ingestion core, one per stage of a chunk, each over its ids.
 
 Concerns: `fetch_and_store` talks to the outside and carries the `scraping` tag (a tag-based
 limit can throttle it across flows). The chunk steps carry no tag: Prefect
 acquires and releases a concurrency lease per tag on every task run, measured here at ~90 ms
 per run under load, which would double the orchestration cost of a chunk. Their flow runs
 are limited by the work queue of their concern instead.
+
+Each task runs one stage of a chunk: one or a few core steps, each in its own transaction with
+its own dead letters (named after the core step). Stages rather than a task per step because
+every task run costs Prefect's API ~35 ms of CPU (measured: its server used 15 s of CPU for
+the ~440 task runs of 20k postings with a task per step); where the API shares the worker's
+cores, that is taken from the work. A chunk that only has exact duplicates takes 5 task runs.
 
 A chunk step that still fails after its retries fails the chunk: the flow dead-letters the
 chunk's ids (it knows them; Prefect hooks do not get task arguments) and goes on.
@@ -120,21 +126,11 @@ def fetch_and_store(
 
 
 @task(**_CHUNK)
-def clean_chunk(posting_ids: Sequence[int]) -> Chunk:
-    """Sanitize HTML and extract the whole text; bad postings become dead letters."""
-    return _ok(run_step(ingest.clean, list(posting_ids), settings()))
-
-
-@task(**_CHUNK)
-def normalize_chunk(posting_ids: Sequence[int]) -> Chunk:
-    """Titles, employment types, locations, dates and salaries into fields."""
-    return _ok(run_step(ingest.normalize, list(posting_ids)))
-
-
-@task(**_CHUNK)
-def match_organizations(posting_ids: Sequence[int]) -> Chunk:
-    """Find or create each posting's employer."""
-    return _ok(run_step(ingest.match_organizations, list(posting_ids)))
+def prepare_chunk(posting_ids: Sequence[int]) -> Chunk:
+    """Clean and sanitize the HTML, normalize the fields, find or create each employer."""
+    ok = run_step(ingest.clean, list(posting_ids), settings()).ok
+    ok = run_step(ingest.normalize, list(ok)).ok
+    return _ok(run_step(ingest.match_organizations, list(ok)))
 
 
 @task(**_CHUNK)
@@ -144,15 +140,10 @@ def check_duplicates(posting_ids: Sequence[int]) -> Routing:
 
 
 @task(**_CHUNK)
-def extract_skills(posting_ids: Sequence[int]) -> Chunk:
-    """Skills from the shipped taxonomy."""
-    return _ok(run_step(ingest.extract_skills, list(posting_ids)))
-
-
-@task(**_CHUNK)
-def embed_chunk(posting_ids: Sequence[int]) -> Chunk:
-    """Title, description and combined vectors."""
-    return _ok(run_step(ingest.embed, list(posting_ids), settings()))
+def extract_skills_and_embed(posting_ids: Sequence[int]) -> Chunk:
+    """Skills from the shipped taxonomy; title, description and combined vectors."""
+    ok = run_step(ingest.extract_skills, list(posting_ids)).ok
+    return _ok(run_step(ingest.embed, list(ok), settings()))
 
 
 @task(**_CHUNK)
@@ -181,18 +172,9 @@ def index_chunk(posting_ids: Sequence[int]) -> Chunk:
 
 
 @task(**_CHUNK)
-def score_quality(posting_ids: Sequence[int]) -> Chunk:
-    """Completeness score against Google's JobPosting fields."""
-    return _ok(run_step(ingest.score_quality, list(posting_ids)))
-
-
-@task(**_CHUNK)
-def score_spam(posting_ids: Sequence[int], inherit: list[int]) -> Chunk:
-    """Rules, model and similarity to known spam; duplicates inherit their cluster's verdict."""
-    return _ok(run_step(ingest.score_spam, list(posting_ids), inherit=inherit))
-
-
-@task(**_CHUNK)
-def publish_chunk(posting_ids: Sequence[int]) -> Chunk:
-    """Active and searchable, or held back with the reason."""
-    return _ok(run_step(ingest.publish, list(posting_ids)))
+def score_and_publish(posting_ids: Sequence[int], inherit: list[int]) -> Chunk:
+    """Quality score, spam score (duplicates inherit their cluster's verdict), then active and
+    searchable, or held back with the reason."""
+    ok = run_step(ingest.score_quality, list(posting_ids)).ok
+    ok = run_step(ingest.score_spam, list(ok), inherit=inherit).ok
+    return _ok(run_step(ingest.publish, list(ok)))
