@@ -6,8 +6,9 @@
 The corpus is grown with synthetic copies of the real Ashby postings (../shared/data): fresh
 ids, a numbered title and every third word of the text marked, so copies are distinct jobs
 with their own shingles (otherwise every new posting would collide with its copies and we
-would measure duplicate handling, not corpus size). At each level a fresh batch of real-like
-postings is ingested with the same steps (direct mode, no Prefect) and timed per step.
+would measure duplicate handling, not corpus size). At each level --repeat fresh batches of
+real-like postings are ingested with the same steps (direct mode, no Prefect) and timed per
+step; the level's figure is their median (this machine's noise is ±10%).
 Ends with `per_posting_ms_1k=<a> per_posting_ms_100k=<b>` (or the largest level run).
 """
 
@@ -21,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -76,6 +78,9 @@ def main() -> None:
     ap.add_argument("--levels", default="1000,10000,100000")
     ap.add_argument("--batch", type=int, default=1024, help="postings timed at each level")
     ap.add_argument("--chunk-size", type=int, default=256)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="batches timed at each level (median); each joins the corpus, so the "
+                         "1k level's batches land on 1k, 2k and 3k postings")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
@@ -96,20 +101,24 @@ def main() -> None:
             loaded += n
             copy_no += n
             print(f"  corpus {loaded}", flush=True)
-        folder = synthetic(boards, copy_no, args.batch, work / f"batch{copy_no}")
-        copy_no += args.batch
-        steps = StepTimer()
-        original = fi._direct
-        fi._direct = steps.wrap(original)
-        t0 = time.perf_counter()
-        counts = fi.run_direct([folder], "ashby", args.chunk_size, parallel_chunks=1)
-        seconds = time.perf_counter() - t0
-        fi._direct = original
-        loaded += counts.get("processed", 0)
-        per = 1000 * seconds / max(counts.get("processed", 1), 1)
-        results[level] = per
-        print(f"\n== corpus {level}: {per:.2f} ms per posting ({counts.get('processed')} postings)")
-        print(steps.table(counts.get("processed", 0)), flush=True)
+        pers, tables = [], []
+        for _ in range(args.repeat):
+            folder = synthetic(boards, copy_no, args.batch, work / f"batch{copy_no}")
+            copy_no += args.batch
+            steps = StepTimer()
+            original = fi._direct
+            fi._direct = steps.wrap(original)
+            t0 = time.perf_counter()
+            counts = fi.run_direct([folder], "ashby", args.chunk_size, parallel_chunks=1)
+            seconds = time.perf_counter() - t0
+            fi._direct = original
+            loaded += counts.get("processed", 0)
+            pers.append(1000 * seconds / max(counts.get("processed", 1), 1))
+            tables.append((pers[-1], steps.table(counts.get("processed", 0))))
+        results[level] = median(pers)
+        print(f"\n== corpus {level}: {results[level]:.2f} ms per posting, median of batches at "
+              f"{', '.join(f'{x:.2f}' for x in pers)} ({args.batch} postings each)")
+        print(sorted(tables)[len(tables) // 2][1], flush=True)  # the median batch's steps
     first, last = levels[0], levels[-1]
     print(f"\nper_posting_ms_{first // 1000}k={results[first]:.2f} "
           f"per_posting_ms_{last // 1000}k={results[last]:.2f}")
