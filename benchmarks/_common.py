@@ -122,6 +122,7 @@ class RssSampler:
         self.peak_total = 0  # PSS sum over all processes
         self.peak_rss_sum = 0
         self.pss_at_peak: dict[str, int] = {}
+        self.main_rss: list[int] = []  # this process's RSS at every tick: does it grow?
         # CPU seconds per process (first and last sample), grouped by role at the end.
         self._cpu_first: dict[int, float] = {}
         self._cpu_last: dict[int, tuple[str, float]] = {}
@@ -164,6 +165,7 @@ class RssSampler:
                 self.peak_total = total
                 self.pss_at_peak = dict(pss)
             self.peak_rss_sum = max(self.peak_rss_sum, rss_sum)
+            self.main_rss.append(per.get("python(main)", 0))
             self._stop.wait(self._interval)
 
     def __enter__(self) -> RssSampler:
@@ -186,9 +188,13 @@ class RssSampler:
             f"{k} {v / 2**20:.0f} MB (largest {self.peak_single[k] / 2**20:.0f})"
             for k, v in sorted(self.peak.items())
         )
+        quarters = [self.main_rss[min(len(self.main_rss) - 1, len(self.main_rss) * q // 4)]
+                    for q in (1, 2, 3, 4)] if self.main_rss else []
+        growth = "/".join(f"{v / 2**20:.0f}" for v in quarters)
         by_role = ", ".join(f"{k} {v / 2**20:.0f}" for k, v in sorted(self.pss_at_peak.items()))
         return (f"peak PSS total {self.peak_total / 2**20:.0f} MB ({by_role}), peak RSS sum "
-                f"{self.peak_rss_sum / 2**20:.0f} MB; RSS by process name: {parts}")
+                f"{self.peak_rss_sum / 2**20:.0f} MB; RSS by process name: {parts}; this "
+                f"process's RSS at 1/4, 1/2, 3/4 and the end of the run: {growth} MB")
 
 
 class StepTimer:
