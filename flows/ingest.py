@@ -34,6 +34,8 @@ from tasks import ingest as t
 
 Call = Callable[..., Any]
 
+PROGRESS_EVERY_S = 5.0
+
 
 def _prefect(task: Any, *args: Any, **kwargs: Any) -> Any:
     # Our arguments are plain data, never futures: `quote` spares Prefect walking every item
@@ -55,8 +57,7 @@ def _direct(task: Any, *args: Any, **kwargs: Any) -> Any:
 def process_chunk(ids: Sequence[int], run: Call = _prefect) -> ChunkOutcome:
     """Steps 2-13 for one chunk, branching on the dedup check."""
     out = ChunkOutcome(len(ids))
-    ok = run(t.prepare_chunk, list(ids))
-    routing = run(t.check_duplicates, ok)
+    routing = run(t.prepare_and_check, list(ids))
     out.branches.update({k: len(getattr(routing, k)) for k in ("exact", "possible", "unique")})
 
     # Possible and unique postings get the full treatment; exact copies skip it.
@@ -74,8 +75,7 @@ def process_chunk(ids: Sequence[int], run: Call = _prefect) -> ChunkOutcome:
 
     every = [*rest, *exact_ids]
     if every:
-        every = run(t.index_chunk, every)
-        out.published = len(run(t.score_and_publish, every, exact_ids))
+        out.published = len(run(t.index_and_publish, every, exact_ids))
     return out
 
 
@@ -197,7 +197,13 @@ def ingest_postings(
     started = time.perf_counter()
     progress: Any = create_progress_artifact(0.0, description="postings processed")
 
+    last_update = [started]
+
     def on_chunk(totals: Counter[str]) -> None:
+        # Every few seconds, not every chunk: each update is a call to the API.
+        if time.perf_counter() - last_update[0] < PROGRESS_EVERY_S:
+            return
+        last_update[0] = time.perf_counter()
         read = max(totals["read"], 1)
         update_progress_artifact(progress, min(100.0, 100.0 * totals["processed"] / read))
 

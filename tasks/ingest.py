@@ -8,9 +8,10 @@ are limited by the work queue of their concern instead.
 
 Each task runs one stage of a chunk: one or a few core steps, each in its own transaction with
 its own dead letters (named after the core step). Stages rather than a task per step because
-every task run costs Prefect's API ~35 ms of CPU (measured: its server used 15 s of CPU for
-the ~440 task runs of 20k postings with a task per step); where the API shares the worker's
-cores, that is taken from the work. A chunk that only has exact duplicates takes 5 task runs.
+every task run costs Prefect's API ~30 ms of CPU, most of it recording the task run's states
+(measured: its server used 15 s of CPU for the ~440 task runs of 20k postings with a task per
+step, 8.8 s for ~250 with five stages); where the API shares the worker's cores, that is
+taken from the work. A chunk that only has exact duplicates takes 3 task runs.
 
 A chunk step that still fails after its retries fails the chunk: the flow dead-letters the
 chunk's ids (it knows them; Prefect hooks do not get task arguments) and goes on.
@@ -126,17 +127,13 @@ def fetch_and_store(
 
 
 @task(**_CHUNK)
-def prepare_chunk(posting_ids: Sequence[int]) -> Chunk:
-    """Clean and sanitize the HTML, normalize the fields, find or create each employer."""
+def prepare_and_check(posting_ids: Sequence[int]) -> Routing:
+    """Clean and sanitize the HTML, normalize the fields, find or create each employer, then
+    the exact and near-duplicate stages: the branch each posting takes."""
     ok = run_step(ingest.clean, list(posting_ids), settings()).ok
     ok = run_step(ingest.normalize, list(ok)).ok
-    return _ok(run_step(ingest.match_organizations, list(ok)))
-
-
-@task(**_CHUNK)
-def check_duplicates(posting_ids: Sequence[int]) -> Routing:
-    """Exact and near-duplicate stages: the branch each posting takes."""
-    return run_step(ingest.check_duplicates, list(posting_ids))
+    ok = run_step(ingest.match_organizations, list(ok)).ok
+    return run_step(ingest.check_duplicates, list(ok))
 
 
 @task(**_CHUNK)
@@ -166,15 +163,10 @@ def assign_clusters(decisions: list[DedupDecision]) -> Chunk:
 
 
 @task(**_CHUNK)
-def index_chunk(posting_ids: Sequence[int]) -> Chunk:
-    """Full-text documents and cluster vectors."""
-    return _ok(run_step(ingest.index, list(posting_ids)))
-
-
-@task(**_CHUNK)
-def score_and_publish(posting_ids: Sequence[int], inherit: list[int]) -> Chunk:
-    """Quality score, spam score (duplicates inherit their cluster's verdict), then active and
-    searchable, or held back with the reason."""
-    ok = run_step(ingest.score_quality, list(posting_ids)).ok
+def index_and_publish(posting_ids: Sequence[int], inherit: list[int]) -> Chunk:
+    """Full-text documents and cluster vectors, quality score, spam score (duplicates inherit
+    their cluster's verdict), then active and searchable, or held back with the reason."""
+    ok = run_step(ingest.index, list(posting_ids)).ok
+    ok = run_step(ingest.score_quality, list(ok)).ok
     ok = run_step(ingest.score_spam, list(ok), inherit=inherit).ok
     return _ok(run_step(ingest.publish, list(ok)))
