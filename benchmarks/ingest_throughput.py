@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -160,8 +161,11 @@ def main() -> None:
 
 def _run_child(mode: str, folders: list[str], chunk: int, parallel: int) -> dict[str, Any]:
     spec = json.dumps({"mode": mode, "folders": folders, "chunk": chunk, "parallel": parallel})
+    # A Prefect home of its own per run: its API starts on an empty database, as on a fresh
+    # server, instead of on ~/.prefect's, which grows by every benchmark run's task runs.
+    env = {**os.environ, "PREFECT_HOME": tempfile.mkdtemp(prefix="hh-bench-prefect-", dir="/tmp")}
     proc = subprocess.run([sys.executable, __file__, "--_child", spec],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if proc.returncode or line is None:
         print(proc.stdout[-3000:], proc.stderr[-5000:])
