@@ -21,6 +21,7 @@ HOT_TABLES = (
     "posting_skills",
     "dedup_band_keys",
     "duplicate_clusters",
+    "search_documents",
     "search_vectors",
     "dead_letters",
 )

@@ -17,17 +17,19 @@ def index_postings(session: Session, posting_ids: Sequence[int]) -> None:
     session.execute(
         text(
             """
-            update postings p set search_document =
+            insert into search_documents (posting_id, document)
+            select p.id,
                 setweight(to_tsvector('english', coalesce(p.title, '')), 'A')
              || setweight(to_tsvector('simple', coalesce(p.company, '')), 'B')
              || setweight(to_tsvector('english', coalesce(s.names, '')), 'B')
              || setweight(to_tsvector('english', left(coalesce(p.description_text, ''), :cap)), 'C')
-            from (select i.id, string_agg(k.name, ' ') as names
+            from postings p
+            join (select i.id, string_agg(k.name, ' ') as names
                   from unnest(cast(:ids as bigint[])) as i(id)
                   left join posting_skills ps on ps.posting_id = i.id
                   left join skills k on k.id = ps.skill_id
-                  group by i.id) s
-            where p.id = s.id
+                  group by i.id) s on s.id = p.id
+            on conflict (posting_id) do update set document = excluded.document
             """
         ),
         {"ids": ids, "cap": MAX_INDEXED_CHARS},

@@ -35,11 +35,12 @@ def search(
     fts = session.execute(
         text(
             """
-            select p.id, ts_rank_cd(p.search_document, q) as rank
-            from postings p
+            select p.id, ts_rank_cd(d.document, q) as rank
+            from search_documents d
+            join postings p on p.id = d.posting_id
             join duplicate_clusters c on c.id = p.cluster_id and c.canonical_posting_id = p.id,
                  websearch_to_tsquery('english', :q) q
-            where p.status = 'active' and p.search_document @@ q
+            where p.status = 'active' and d.document @@ q
             order by rank desc limit :pool
             """
         ),

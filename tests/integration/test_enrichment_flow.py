@@ -151,7 +151,7 @@ def test_enrich_with_sources_dedup_failures_and_export(env: None) -> None:
         == 1
     )
     assert rows[broken]["enriched_at"]
-    assert _scalar("select search_document is not null from postings where id = 1")
+    assert _scalar("select document is not null from search_documents where posting_id = 1")
 
 
 def _export(session: Any) -> list[dict[str, Any]]:
