@@ -211,7 +211,8 @@ class SearchDocument(Base):
 
     A table of its own, not a column of `postings`: every later update of a posting that is
     not HOT (publishing changes its indexed status) re-inserted its whole document into the
-    GIN index, which grew to 959 MB at 103k postings and made each status update 4x dearer.
+    GIN index (measured at 103k postings: a status update cost 0.129 ms per row with that
+    index, 0.034 without; ingestion's PostgreSQL CPU fell by a fifth).
     """
 
     __tablename__ = "search_documents"

@@ -133,3 +133,27 @@ def test_concurrent_upgrades_do_not_race(database_settings: Settings) -> None:
     assert outs[0] == outs[1] == schema_status().head
     with db.transaction() as s:
         assert s.execute(text("select count(*) from pg_extension where extname='vector'")).scalar()
+
+
+def test_upgrade_to_0005_moves_search_documents_out_of_postings(clean_db: Settings) -> None:
+    """A database from before 0005 keeps every posting's search document."""
+    from alembic import command
+
+    from hirehound.storage import migrate, upgrade
+    from tests.factories import add_posting
+
+    posting = add_posting("s-1", title="Data engineer")
+    with db.engine().connect() as conn:
+        command.downgrade(migrate._config(conn, clean_db.embedding_dim), "0004")
+        conn.execute(text("update postings set search_document = to_tsvector('english', title)"))
+        conn.commit()
+    db.engine().dispose()  # pooled connections cached the old table layout
+
+    assert upgrade() == schema_status().head
+    with db.transaction() as s:
+        docs = s.execute(text("select posting_id, document::text from search_documents")).all()
+        column = s.execute(text(
+            "select count(*) from information_schema.columns "
+            "where table_name = 'postings' and column_name = 'search_document'")).scalar()
+    assert docs == [(posting, "'data':1 'engin':2")]
+    assert column == 0
