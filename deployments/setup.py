@@ -478,7 +478,7 @@ def desired_automations(config: SetupConfig, alert_block_id: Any) -> list[Any]:
     from prefect.events.actions import ChangeFlowRunState, SendNotification
     from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 
-    any_run = {"prefect.resource.id": "prefect.flow-run.*"}
+    any_run: dict[str, str | list[str]] = {"prefect.resource.id": "prefect.flow-run.*"}
     out: list[Any] = []
     if alert_block_id is not None:
         out.append(
@@ -526,7 +526,9 @@ def desired_automations(config: SetupConfig, alert_block_id: Any) -> list[Any]:
             ),
             actions=[
                 ChangeFlowRunState(
+                    name=None,
                     state=StateType.CRASHED,
+                    force=False,
                     message=f"{RESCUE_MESSAGE}: no heartbeat for {window}s; the worker or "
                     "machine running it is gone",
                 )

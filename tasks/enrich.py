@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 from prefect import get_run_logger, task
 
@@ -30,7 +30,7 @@ _CREDENTIAL_TTL_S = 60.0
 _cache: dict[str, tuple[float, en.ApiCredentials | None]] = {}
 _cache_lock = threading.Lock()
 
-_DB_RETRIES = {
+_DB_RETRIES: dict[str, Any] = {
     "retries": 2,
     "retry_delay_seconds": backoff(1.0, 2),
     "retry_jitter_factor": RETRY_JITTER,
@@ -50,7 +50,7 @@ def credentials(source: str) -> en.ApiCredentials | None:
     from prefect.blocks.system import Secret
 
     try:
-        value = Secret.load(name, validate=False).get()
+        value = cast(Secret[str], Secret.load(name, validate=False)).get()  # sync call: a block
     except ValueError:  # no such block: the source is simply not configured
         value = None
     creds = None

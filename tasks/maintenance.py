@@ -123,7 +123,8 @@ def prune_flow_runs(max_age_days: int = 7, batch: int = 200, max_runs: int = 20_
     logger = get_run_logger()
     cutoff = _now() - timedelta(days=max_age_days)
     run_filter = FlowRunFilter(
-        end_time=FlowRunFilterEndTime(before_=cutoff),
+        # Validated rather than passed: Prefect's DateTime is pendulum's on Python < 3.13.
+        end_time=FlowRunFilterEndTime.model_validate({"before_": cutoff}),
         state=FlowRunFilterState(
             type=FlowRunFilterStateType(any_=[StateType(s) for s in _TERMINAL])
         ),
