@@ -526,9 +526,7 @@ def desired_automations(config: SetupConfig, alert_block_id: Any) -> list[Any]:
             ),
             actions=[
                 ChangeFlowRunState(
-                    name=None,
                     state=StateType.CRASHED,
-                    force=False,
                     message=f"{RESCUE_MESSAGE}: no heartbeat for {window}s; the worker or "
                     "machine running it is gone",
                 )

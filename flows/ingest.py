@@ -197,13 +197,15 @@ def ingest_postings(
     started = time.perf_counter()
     progress: Any = create_progress_artifact(0.0, description="postings processed")
 
-    last_update = [started]
+    last_update = started
 
     def on_chunk(totals: Counter[str]) -> None:
         # Every few seconds, not every chunk: each update is a call to the API.
-        if time.perf_counter() - last_update[0] < PROGRESS_EVERY_S:
+        nonlocal last_update
+        now = time.perf_counter()
+        if now - last_update < PROGRESS_EVERY_S:
             return
-        last_update[0] = time.perf_counter()
+        last_update = now
         read = max(totals["read"], 1)
         update_progress_artifact(progress, min(100.0, 100.0 * totals["processed"] / read))
 
