@@ -305,6 +305,8 @@ class DeadLetter(Base):
     inputs: Mapped[dict[str, Any] | None]
     attempts: Mapped[int] = mapped_column(Integer, server_default="1")
     resolved_at: Mapped[datetime | None]
+    # The board, URL or file it came from (a failed target has no posting; migration 0006).
+    target: Mapped[str | None]
 
 
 class IngestRun(Base):
@@ -373,3 +375,72 @@ class RawPayloadArchive(Base):
     payload: Mapped[dict[str, Any]]
     fetched_at: Mapped[datetime | None]
     archived_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+# --- Crawling (migration 0006) ----------------------------------------------------------------
+
+
+class CrawlSource(Base):
+    """A board or page the crawler visits on a cadence, with what happened last time.
+
+    `next_due_at` drives the schedule; a failure pushes it back (doubling, capped at a day)
+    and enough failures in a row disable the source with the reason kept in `disabled_reason`.
+    `claimed_until` keeps two schedulers from taking the same source at once.
+    """
+
+    __tablename__ = "crawl_sources"
+    __table_args__ = (
+        Index("ix_crawl_sources_due", "next_due_at", postgresql_where="enabled"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # `ashby:cohere`, or the URL for a board or page given by URL: what people type.
+    name: Mapped[str] = mapped_column(unique=True)
+    kind: Mapped[str]
+    # What `read_postings` takes: a shorthand or a URL.
+    target: Mapped[str]
+    organization_hint: Mapped[str | None]
+    enabled: Mapped[bool] = mapped_column(server_default="true")
+    disabled_reason: Mapped[str | None]
+    every_s: Mapped[int] = mapped_column(Integer, server_default="3600")
+    # Politeness: at least this long between two requests to the source's host.
+    min_interval_s: Mapped[float] = mapped_column(Float, server_default="1.0")
+    next_due_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None]
+    last_crawl_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    # ok | not_modified | failed
+    last_status: Mapped[str | None]
+    last_error: Mapped[str | None]
+    last_counts: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
+    consecutive_failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    etag: Mapped[str | None]
+    last_modified: Mapped[str | None]
+    postings_seen: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class SourceListing(Base):
+    """A raw posting a source listed; `missed` counts complete crawls in a row without it."""
+
+    __tablename__ = "source_listings"
+
+    source_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("crawl_sources.id", ondelete="CASCADE"), primary_key=True
+    )
+    raw_posting_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("raw_postings.id", ondelete="CASCADE"), primary_key=True,
+        index=True,
+    )
+    last_seen_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    missed: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+
+
+class CrawlHost(Base):
+    """When the next request to a host may start: per-host politeness across every worker."""
+
+    __tablename__ = "crawl_hosts"
+
+    host: Mapped[str] = mapped_column(primary_key=True)
+    next_at: Mapped[datetime] = mapped_column(server_default=func.now())
