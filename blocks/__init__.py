@@ -1,8 +1,9 @@
 """Prefect blocks the flows read: shared configuration and secrets, edited in the UI.
 
-Load a block inside the task or flow that uses it (`HirehoundSettings.load("hirehound")`),
-never pass a live block between tasks. `hirehound setup` registers the types and creates
-the documents named below.
+Load a block inside the task or flow that uses it, never pass a live block between tasks.
+Flows read the settings block through `flows._runtime.configure(settings_block)` only (their
+`settings_block` parameter; every deployment passes `hirehound`). `hirehound setup` registers
+the types and creates the documents named below.
 """
 
 from blocks._hirehound import (
@@ -10,7 +11,6 @@ from blocks._hirehound import (
     SECRET_BLOCKS,
     SETTINGS_BLOCK,
     HirehoundSettings,
-    load_settings,
 )
 
 __all__ = [
@@ -18,5 +18,4 @@ __all__ = [
     "SECRET_BLOCKS",
     "SETTINGS_BLOCK",
     "HirehoundSettings",
-    "load_settings",
 ]

@@ -75,13 +75,3 @@ class HirehoundSettings(Block):
                 update[name] = value
         return base.model_copy(update=update)
 
-
-def load_settings(base: Settings | None = None) -> Settings:
-    """Settings from the environment with the `hirehound` settings block applied when it
-    exists on the Prefect server (flows call this at entry; a missing block is no error)."""
-    settings = base or Settings()
-    try:
-        block: HirehoundSettings = HirehoundSettings.load(SETTINGS_BLOCK)  # type: ignore[assignment]
-    except ValueError:  # no such document: keep the environment's settings
-        return settings
-    return block.to_settings(settings)

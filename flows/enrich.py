@@ -78,9 +78,15 @@ def _enrich(org_ids: list[int]) -> dict[str, Any]:
 
 
 @flow(task_runner=_RUNNER)
-def enrich_organization(org_id: int) -> dict[str, Any]:
-    """Enrich one organization (after ingestion created or changed it)."""
-    configure()
+def enrich_organization(org_id: int, settings_block: str | None = None) -> dict[str, Any]:
+    """Enrich one organization (after ingestion created or changed it).
+
+    Args:
+        org_id: id of the organization (a merged-away duplicate enriches its survivor).
+        settings_block: name of a `hirehound-settings` block (database URL, embeddings) to
+            read settings from; empty: the worker's HIREHOUND_* environment.
+    """
+    configure(settings_block)
     return _enrich([org_id])
 
 
@@ -91,12 +97,24 @@ def enrich_organizations(
     only_new: bool = False,
     limit: int = 500,
     names: list[str] | None = None,
+    settings_block: str | None = None,
 ) -> dict[str, Any]:
     """Enrich a list of organizations (ids or names), the never-enriched ones, or the stale.
 
     With no selector, organizations never enriched come first, then the oldest enrichments.
+    Selectors given together must all hold (`only_new` wins over `stale_days`).
+
+    Args:
+        org_ids: enrich these organizations (by id).
+        stale_days: enrich organizations never enriched or enriched more than this many days
+            ago.
+        only_new: enrich only organizations never enriched.
+        limit: enrich at most this many organizations in this run.
+        names: enrich these organizations, matched by normalized name or alias.
+        settings_block: name of a `hirehound-settings` block (database URL, embeddings) to
+            read settings from; empty: the worker's HIREHOUND_* environment.
     """
-    configure()
+    configure(settings_block)
     ids = t.select_organizations(
         org_ids=org_ids, names=names, stale_days=stale_days, only_new=only_new, limit=limit
     )

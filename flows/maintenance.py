@@ -4,6 +4,9 @@
 - `expire_jobs` (every 15 min): expiry only, cheap;
 - `revalidate_duplicate_clusters` (every 6 h);
 - `prune_old_runs` (daily): delete old flow runs from the Prefect database.
+
+The flows that touch Hirehound's database take `settings_block` and configure through
+`flows._runtime.configure`, like ingestion and enrichment (deployments pass `hirehound`).
 """
 
 from __future__ import annotations
@@ -13,15 +16,8 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
+from flows._runtime import configure
 from tasks import maintenance as t
-
-
-def _connect() -> None:
-    """Configure the database from the blocks (when present) over the environment."""
-    from blocks import load_settings
-    from hirehound.storage import db
-
-    db.configure(load_settings())
 
 
 @flow
@@ -32,9 +28,24 @@ def daily_maintenance(
     archive_after_days: int = 180,
     raw_payload_days: int = 90,
     vacuum: bool = True,
+    settings_block: str | None = None,
 ) -> dict[str, Any]:
-    """Keep the corpus clean: expire, re-check, archive, count, then tidy the database."""
-    _connect()
+    """Keep the corpus clean: expire, re-check, archive, count, then tidy the database.
+
+    Args:
+        max_age_days: expire live postings older than this many days (and any past their
+            valid_through).
+        recheck_limit: how many active postings' URLs to re-check, least recently checked
+            first (404/410 removes the posting).
+        recheck_per_second: pace of those re-checks (they also take `scraping-rate` tokens).
+        archive_after_days: archive expired or removed postings untouched for this many days.
+        raw_payload_days: move the raw payloads of archived postings fetched more than this
+            many days ago to `raw_payload_archive`.
+        vacuum: run VACUUM (ANALYZE) on the hot tables (invalid indexes are rebuilt anyway).
+        settings_block: name of a `hirehound-settings` block (database URL, embeddings) to
+            read settings from; empty: the worker's HIREHOUND_* environment.
+    """
+    configure(settings_block)
     expired = t.expire_stale(max_age_days)
     links = t.recheck_links(recheck_limit, recheck_per_second)
     archived = t.archive_postings(archive_after_days, raw_payload_days)
@@ -48,24 +59,46 @@ def daily_maintenance(
 
 
 @flow
-def expire_jobs(max_age_days: int = 60) -> int:
-    """Expire postings past valid_through or older than `max_age_days` (every 15 minutes)."""
-    _connect()
+def expire_jobs(max_age_days: int = 60, settings_block: str | None = None) -> int:
+    """Expire postings past valid_through or older than `max_age_days` (every 15 minutes).
+
+    Args:
+        max_age_days: expire live postings older than this many days.
+        settings_block: name of a `hirehound-settings` block (database URL, embeddings) to
+            read settings from; empty: the worker's HIREHOUND_* environment.
+    """
+    configure(settings_block)
     expired = t.expire_stale(max_age_days)
     get_run_logger().info("expired %d postings", expired)
     return expired
 
 
 @flow
-def revalidate_duplicate_clusters(limit: int | None = None) -> Any:
-    """Re-check duplicate clusters so merged or edited postings leave stale clusters."""
-    _connect()
+def revalidate_duplicate_clusters(
+    limit: int | None = None, settings_block: str | None = None
+) -> Any:
+    """Re-check duplicate clusters so merged or edited postings leave stale clusters.
+
+    Args:
+        limit: re-check at most this many multi-member clusters, least recently checked
+            first; empty: the core's default (1,000).
+        settings_block: name of a `hirehound-settings` block (database URL, embeddings) to
+            read settings from; empty: the worker's HIREHOUND_* environment.
+    """
+    configure(settings_block)
     return t.revalidate(limit)
 
 
 @flow
 def prune_old_runs(max_age_days: int = 7) -> int:
-    """Delete flow runs that finished more than `max_age_days` ago (Prefect's database)."""
+    """Delete flow runs that finished more than `max_age_days` ago (Prefect's database).
+
+    Only the Prefect API is touched, so there is no `settings_block` to read.
+
+    Args:
+        max_age_days: delete runs (with their task runs and logs) that ended this many days
+            ago or more.
+    """
     return t.prune_flow_runs(max_age_days)
 
 
