@@ -15,7 +15,7 @@ import contextvars
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -103,6 +103,17 @@ def _dead_letter_chunk(ids: list[int], step: str, exc: BaseException) -> None:
     )
 
 
+def _dead_letter_target(target: str, step: str, exc: BaseException) -> None:
+    """A board, URL or file that could not be read at all: one letter naming it."""
+    from hirehound.records import DeadLetter
+    from hirehound.storage import db, dead_letters
+    from tasks._context import run_names
+
+    letter = DeadLetter(step, type(exc).__name__, str(exc)[:4000], target=target)
+    with db.transaction() as session:
+        dead_letters.record(session, [letter], **run_names())
+
+
 def _process_or_dead_letter(chunk: list[int], run: Call) -> Counter[str]:
     tracked = _Tracked(run)
     try:
@@ -115,20 +126,25 @@ def _process_or_dead_letter(chunk: list[int], run: Call) -> Counter[str]:
     return counts
 
 
-def _ingest(
-    targets: Sequence[str],
-    source: SourceKind | None,
+# One fetch: a label (the target, for its dead letter) and a call that stores postings raw and
+# returns {"ids": [...to process], "counts": {...}}.
+Fetch = tuple[str, Callable[[], dict[str, Any]]]
+
+
+def run_fetches(
+    fetches: Iterable[Fetch],
     chunk_size: int,
-    force: bool,
     run: Call,
     parallel_chunks: int = 2,
     on_chunk: Callable[[Counter[str]], None] = lambda _c: None,
+    fetch_step: str = "fetch",
 ) -> Counter[str]:
-    """Fetch the targets (a group of files at a time) and run chunks, `parallel_chunks` at once.
+    """Run each fetch, then the chunk stages over what it stored, `parallel_chunks` at once.
 
     Two chunks in flight keep both cores busy: while one waits on PostgreSQL (about 40% of
     a chunk's time), the other computes. Each thread runs in a copy of the flow-run
-    context so its task runs belong to this flow run.
+    context so its task runs belong to this flow run. A fetch that fails (after the HTTP
+    layer's own retries) is dead-lettered with its target and the rest go on.
     """
     totals: Counter[str] = Counter()
     width = max(1, parallel_chunks)
@@ -146,17 +162,20 @@ def _ingest(
                 on_chunk(totals)
 
         pending: list[int] = []
-        for target in targets:
-            # Folders are read a group of files at a time, so reading the next group
-            # overlaps with processing the chunks already stored.
-            for group in read_groups(target):
-                fetched = run(t.fetch_and_store, group, source, chunk_size, force)
-                totals.update(read=fetched["read"], unchanged=fetched["unchanged"],
-                              dead_letters_parse=fetched["bad"])
-                pending.extend(fetched["ids"])
-                while len(pending) >= chunk_size:
-                    submit(pending[:chunk_size])
-                    del pending[:chunk_size]
+        for label, fetch in fetches:
+            totals["targets"] += 1
+            try:
+                fetched = fetch()
+            except Exception as exc:  # this target is lost for now; the others are not
+                totals["targets_failed"] += 1
+                _dead_letter_target(label, fetch_step, exc)
+                logging.getLogger(__name__).warning("%s failed: %s", label, exc)
+                continue
+            totals.update(fetched["counts"])
+            pending.extend(fetched["ids"])
+            while len(pending) >= chunk_size:
+                submit(pending[:chunk_size])
+                del pending[:chunk_size]
         if pending:
             submit(pending)
         while in_flight:
@@ -165,7 +184,49 @@ def _ingest(
     if totals["chunks"] and totals["chunks_failed"] == totals["chunks"]:
         # Nothing went through (database down?): fail the run so the alert fires.
         raise RuntimeError(f"every chunk failed; see dead letters ({dict(totals)})")
+    if totals["targets"] and totals["targets_failed"] == totals["targets"]:
+        raise RuntimeError(
+            f"every target failed ({totals['targets']}); see `hirehound dead-letters`"
+        )
     return totals
+
+
+def _file_fetches(
+    targets: Sequence[str], source: SourceKind | None, chunk_size: int, force: bool, run: Call
+) -> Iterator[Fetch]:
+    """Folders are read a group of files at a time, so reading the next group overlaps with
+    processing the chunks already stored."""
+    for target in targets:
+        try:
+            groups = read_groups(target)
+        except Exception as exc:  # an unreadable folder: fail this target only
+            def fail(exc: Exception = exc) -> dict[str, Any]:
+                raise exc
+            yield target, fail
+            continue
+        for group in groups:
+            def fetch(group: list[str] = group) -> dict[str, Any]:
+                got = run(t.fetch_and_store, group, source, chunk_size, force)
+                return {"ids": got["ids"], "counts": {
+                    "read": got["read"], "unchanged": got["unchanged"],
+                    "dead_letters_parse": got["bad"]}}
+            yield (group[0] if len(group) == 1 else target), fetch
+
+
+def _ingest(
+    targets: Sequence[str],
+    source: SourceKind | None,
+    chunk_size: int,
+    force: bool,
+    run: Call,
+    parallel_chunks: int = 2,
+    on_chunk: Callable[[Counter[str]], None] = lambda _c: None,
+) -> Counter[str]:
+    """Fetch the targets (a group of files at a time) and run chunks, `parallel_chunks` at once."""
+    if not targets:
+        raise ValueError("no targets: give at least one board (ashby:<board>), URL or path")
+    fetches = _file_fetches(targets, source, chunk_size, force, run)
+    return run_fetches(fetches, chunk_size, run, parallel_chunks, on_chunk)
 
 
 @flow

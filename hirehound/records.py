@@ -56,3 +56,5 @@ class DeadLetter:
     source: str | None = None
     source_id: str | None = None
     payload: Any = None
+    # The board, URL or file, when the failure is a whole target's (no posting to name).
+    target: str | None = None

@@ -29,12 +29,7 @@ from hirehound import ingest
 from hirehound.dedup import DedupDecision
 from hirehound.ingest import Routing
 from tasks._context import run_step, settings
-from tasks._retry import (
-    RETRY_JITTER,
-    backoff,
-    dead_letter_on_failure,
-    retry_unless_bad_data,
-)
+from tasks._retry import RETRY_JITTER, backoff, retry_unless_bad_data
 
 # Chunk steps touch only our database: a couple of quick retries cover a restart or a
 # deadlock; the hook dead-letters the chunk's ids after the last attempt.
@@ -89,11 +84,12 @@ def _ok(result: Any) -> Chunk:
 
 @task(
     tags=["scraping"],
-    retries=3,
-    retry_delay_seconds=backoff(5.0, 3),
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_unless_bad_data,
-    on_failure=[dead_letter_on_failure("fetch", ids_param="targets")],
+    # No task retries: the HTTP layer already retries network errors, 5xx and 429 with
+    # backoff and Retry-After; retrying that again multiplied the wait (an unknown board
+    # took 63 s to fail). A target that still fails is dead-lettered by the flow.
+    retries=0,
+    cache_policy=NO_CACHE,
+    persist_result=False,
 )
 def fetch_and_store(
     targets: list[str], source: str | None = None, batch_size: int = 256, force: bool = False

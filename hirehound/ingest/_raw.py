@@ -16,11 +16,17 @@ from hirehound.records import DeadLetter, SourcePosting
 from hirehound.storage.models import Posting, RawPosting
 
 
+# Statuses a posting leaves when its source lists it again.
+_GONE = ("expired", "closed")
+
+
 @dataclass
 class RawBatchResult:
     """Ids to process (new or changed) and ids seen again unchanged."""
 
     to_process: list[int] = field(default_factory=list)
+    # The ids of `to_process` stored for the first time (the rest changed or came back).
+    created: list[int] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
 
@@ -70,9 +76,10 @@ def store_raw(
             )
 
     before = {
-        (r.source, r.source_id): (r.content_hash, r.step)
+        (r.source, r.source_id): (r.content_hash, r.step, r.status)
         for r in session.execute(
-            select(RawPosting.source, RawPosting.source_id, RawPosting.content_hash, Posting.step)
+            select(RawPosting.source, RawPosting.source_id, RawPosting.content_hash, Posting.step,
+                   Posting.status)
             .outerjoin(Posting, Posting.id == RawPosting.id)
             .where(tuple_(RawPosting.source, RawPosting.source_id).in_(keys))
         )
@@ -90,8 +97,13 @@ def store_raw(
     ).returning(RawPosting.id, RawPosting.source, RawPosting.source_id, RawPosting.content_hash)
     for row in session.execute(stmt, rows):
         old = before.get((row.source, row.source_id))
-        done = old is not None and old[0] == row.content_hash and old[1] == "publish"
+        # A posting that had expired or closed and is listed again goes through the steps
+        # again, so publishing decides afresh (it is live while its source lists it).
+        done = (old is not None and old[0] == row.content_hash and old[1] == "publish"
+                and old[2] not in _GONE)
         (result.unchanged if done and not force else result.to_process).append(row.id)
+        if old is None:
+            result.created.append(row.id)
     if result.unchanged:
         session.execute(
             update(Posting)

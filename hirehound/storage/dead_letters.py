@@ -51,6 +51,7 @@ def record(
             "source": dl.source,
             "source_id": dl.source_id,
             "posting_id": dl.posting_id,
+            "target": dl.target,
             "payload": _jsonable(dl.payload),
             "inputs": {"posting_ids": [dl.posting_id]} if dl.posting_id else None,
             "attempts": attempts,

@@ -1,0 +1,97 @@
+"""Thin Prefect tasks over the crawl core: claim due sources, crawl one board.
+
+Every request a crawl makes takes a slot of the `scraping-rate` limit through Prefect's
+global concurrency API (so the limit binds across every worker of the pool) and then waits
+out its host's politeness interval, kept in PostgreSQL for the same reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from hirehound import crawl
+from tasks._context import run_step, settings
+
+log = logging.getLogger(__name__)
+
+SCRAPING_RATE_LIMIT = "scraping-rate"
+# Never wait forever for a rate-limit slot: a child run gives up on a board after this.
+RATE_LIMIT_TIMEOUT_S = 600.0
+
+_CRAWL: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
+
+
+def polite(min_interval_s: float, rate_limit_name: str | None = SCRAPING_RATE_LIMIT) -> Any:
+    """The hook run before every request: a rate-limit slot, then the host's interval."""
+    from prefect.concurrency.sync import rate_limit
+
+    from hirehound.storage import db
+
+    def before_request(url: str) -> None:
+        if rate_limit_name:
+            # strict=False: without `hirehound setup` (a temporary local API) there is no
+            # limit to take, and a crawl from the CLI goes on at the politeness pace.
+            rate_limit(rate_limit_name, timeout_seconds=RATE_LIMIT_TIMEOUT_S, strict=False)
+        wait = crawl.reserve(db.engine(), url, min_interval_s)
+        if wait > 0:
+            time.sleep(wait)
+
+    return before_request
+
+
+@task(**_CRAWL)
+def claim_sources(
+    claimer: str, lease_s: float, limit: int, ids: Sequence[int] | None = None
+) -> list[int]:
+    """Take the due sources (or the named ones) for this run; nobody else gets them."""
+    return list(run_step(crawl.claim, claimer=claimer, lease_s=lease_s, limit=limit,
+                         ids=list(ids) if ids is not None else None))
+
+
+class BoardFailed(Exception):
+    """A board that could not be crawled; its source is already backed off."""
+
+
+@task(tags=["scraping"], retries=0, **_CRAWL)
+def crawl_board(
+    source: crawl.SourceSnapshot,
+    *,
+    force: bool = False,
+    close_after: int = crawl.DEFAULT_CLOSE_AFTER,
+    max_failures: int = crawl.DEFAULT_MAX_FAILURES,
+    rate_limit_name: str | None = SCRAPING_RATE_LIMIT,
+) -> dict[str, Any]:
+    """Fetch one board (conditionally), store it raw, close what vanished; ids to process.
+
+    No task retries: the HTTP layer retries with backoff and Retry-After. A board that fails
+    is backed off in the registry and the task fails, so the UI shows it; the flow goes on.
+    """
+    try:
+        board = crawl.fetch_board(
+            source, settings=settings(),
+            before_request=polite(source.min_interval_s, rate_limit_name),
+        )
+
+        def store(session: Any) -> crawl.StoredBoard:
+            stored = crawl.store_board(session, board, force=force, close_after=close_after)
+            crawl.record_success(session, source.id, stored.result)
+            return stored
+
+        stored: crawl.StoredBoard = run_step(store)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        failures, disabled = run_step(
+            crawl.record_failure, source.id, reason, max_failures=max_failures
+        )
+        note = " and is now disabled" if disabled else ""
+        raise BoardFailed(
+            f"{source.name}: {reason} ({failures} failures in a row{note})"
+        ) from exc
+    # The board's bad records went to the dead letters with the rest (run_step reads `.dead`).
+    return {"ids": stored.to_process, "counts": stored.result.counts}
