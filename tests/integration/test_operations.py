@@ -3,106 +3,44 @@
 One server per module (SQLite in a temp folder, port picked free in 4200-4299, scheduler off so
 cron deployments don't fire mid-test, task-run recorder batch sizes raised). `setup()` runs
 twice (the second changes nothing), the test deployments and the real maintenance ones are
-deployed with `prefect deploy`, and a worker runs them.
+deployed with `prefect deploy`, and a worker runs them (server, deploy and worker helpers:
+`tests/support/prefect_server.py`).
 
 Timings (heartbeats can't be sent more often than every 30 s) are printed with `-s`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.httpserver import Request, Response, serve
+from tests.support.prefect_server import (
+    DONE,
+    HEARTBEAT_S,
+    ROOT,
+    Server,
+    deploy,
+    kill_tree,
+    start_server,
+    start_worker,
+    stop_process,
+    submit,
+    wait_for_run,
+)
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
-PREFECT = str(Path(sys.executable).with_name("prefect"))
-HEARTBEAT_S = 30  # Prefect's minimum
 STUCK_AFTER_S = 45  # 1.5x the heartbeat: the smallest window setup accepts
 TEST_RATE = ("test-rate", 3, 2.0)  # 3 per 2 s
 # Queues the shared worker polls; `rescue` is polled only by the worker the kill test owns.
 SHARED_QUEUES = ("serial", "critical", "cron", "maintenance")
-
-
-def _free_port(lo: int = 4200, hi: int = 4299) -> int:
-    for port in range(lo, hi + 1):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {lo}-{hi}")
-
-
-def _kill_tree(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
-    import psutil
-
-    with contextlib.suppress(psutil.NoSuchProcess):
-        procs = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
-        for p in procs:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                p.send_signal(sig)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=15)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    # Workers ignore the first SIGTERM (DESIGN): send two, then kill what is left.
-    if proc.poll() is None:
-        for _ in range(2):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            time.sleep(0.3)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            _kill_tree(proc)
-
-
-def _drain_clients() -> None:
-    """Flush this process's event and log workers while the server is up: they are process
-    singletons and would otherwise keep sending to it after it stops (as prefect_test_harness
-    does on exit)."""
-    import inspect
-
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-    from prefect.utilities.asyncutils import run_coro_as_sync
-
-    async def drain() -> None:
-        with contextlib.suppress(RuntimeError):
-            result = APILogWorker.instance().drain()
-            if inspect.isawaitable(result):
-                await result
-        result = EventsWorker.drain_all()
-        if inspect.isawaitable(result):
-            await result
-
-    run_coro_as_sync(drain())
-
-
-@dataclass
-class Server:
-    api: str
-    home: Path
-    env: dict[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -119,62 +57,8 @@ def sink() -> Iterator[tuple[str, list[Request]]]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    home = tmp_path_factory.mktemp("prefect-server")
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home / "prefect-home"),
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home}/prefect.db",
-        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "200",
-        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "200",
-        "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
-        "PREFECT_SERVER_EVENTS_PROACTIVE_GRANULARITY": "PT2S",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_UI_ENABLED": "false",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
-    }
-    env.pop("PREFECT_API_URL", None)
-    log = (home / "server.log").open("wb")
-    t0 = time.monotonic()
-    proc = subprocess.Popen(
-        [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        import httpx
-
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError((home / "server.log").read_text()[-3000:])
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("prefect server did not start in 90 s")
-            time.sleep(0.5)
-        print(f"\n[ops] prefect server ready in {time.monotonic() - t0:.1f}s on port {port}")
-        # Overrides only: merged over os.environ at each use (the database fixture adds
-        # HIREHOUND_DATABASE_URL after this one starts).
-        client_env = {
-            "PREFECT_API_URL": api,
-            "PREFECT_HOME": str(home / "client-home"),
-            "PREFECT_LOGGING_LEVEL": "WARNING",
-        }
-        with temporary_settings(updates={PREFECT_API_URL: api}):
-            try:
-                yield Server(api, home, client_env)
-            finally:
-                _drain_clients()
-    finally:
-        _stop(proc)
-        log.close()
+    with start_server(tmp_path_factory.mktemp("prefect-server")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -196,19 +80,6 @@ def setup_reports(server: Server, sink: tuple[str, list[Request]]) -> tuple[Any,
     second = setup(config=config)
     print(f"[ops] setup: {t1 - t0:.1f}s first, {time.monotonic() - t1:.1f}s re-run")
     return first, second
-
-
-def _deploy(server: Server, *args: str) -> None:
-    proc = subprocess.run(
-        [PREFECT, "--no-prompt", "deploy", *args],
-        cwd=ROOT,
-        # HIREHOUND_WORKDIR unset: the placeholder stays and the worker resolves it.
-        env={k: v for k, v in {**os.environ, **server.env}.items() if k != "HIREHOUND_WORKDIR"},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
 @pytest.fixture(scope="module")
@@ -242,69 +113,26 @@ def deployed(server: Server, setup_reports: Any) -> list[str]:
         )
     )
     t0 = time.monotonic()
-    _deploy(server, "--all", "--prefect-file", str(test_file))
+    deploy(server, "--all", "--prefect-file", str(test_file))
     real = yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]
     present = [d["name"] for d in real if (ROOT / d["entrypoint"].split(":")[0]).exists()]
     if len(present) == len(real):
-        _deploy(server, "--all")
+        deploy(server, "--all")
     else:
-        _deploy(server, *[a for n in present for a in ("-n", n)])
+        deploy(server, *[a for n in present for a in ("-n", n)])
     print(f"[ops] prefect deploy: {time.monotonic() - t0:.1f}s ({len(present)} real deployments)")
     return present
-
-
-def _start_worker(server: Server, queues: tuple[str, ...], name: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        **server.env,
-        "PREFECT_WORKER_QUERY_SECONDS": "1",
-        "PREFECT_WORKER_PREFETCH_SECONDS": "0",
-        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_S),
-        "HIREHOUND_WORKDIR": str(ROOT),
-        "HIREHOUND_HOME": str(server.home / "hirehound-home"),
-    }
-    args = [PREFECT, "worker", "start", "--pool", "hirehound", "--name", name]
-    for q in queues:
-        args += ["--work-queue", q]
-    log = (server.home / f"{name}.log").open("ab")
-    return subprocess.Popen(
-        args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT
-    )
 
 
 @pytest.fixture(scope="module")
 def worker(server: Server, deployed: list[str], database_settings: Any) -> Iterator[None]:
     # database_settings: the embedded PostgreSQL the maintenance flow writes (its URL is in
     # HIREHOUND_DATABASE_URL, inherited by the worker and its flow-run processes).
-    proc = _start_worker(server, SHARED_QUEUES, "shared")
+    proc = start_worker(server, SHARED_QUEUES, "shared")
     try:
         yield
     finally:
-        _stop(proc)
-
-
-def _wait(run_id: Any, *, until: set[str], timeout: float) -> Any:
-    from prefect.client.orchestration import get_client
-
-    deadline = time.monotonic() + timeout
-    with get_client(sync_client=True) as client:
-        while True:
-            run = client.read_flow_run(run_id)
-            if run.state is not None and run.state.type.value in until:
-                return run
-            if time.monotonic() > deadline:
-                state = run.state.name if run.state else None
-                raise AssertionError(f"run {run.name} still {state} after {timeout:.0f}s")
-            time.sleep(0.5)
-
-
-def _submit(name: str, **parameters: Any) -> Any:
-    from prefect.deployments import run_deployment
-
-    return run_deployment(name, parameters=parameters, timeout=0)
-
-
-DONE = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+        stop_process(proc)
 
 
 # --- tests ------------------------------------------------------------------------------------
@@ -345,7 +173,8 @@ def test_a_deployment_runs_through_the_worker(worker: None, clean_db: Any) -> No
 
     raw_id = add_posting("old-1", status="active", age_days=90)
     t0 = time.monotonic()
-    run = _wait(_submit("expire-jobs/expire-jobs", max_age_days=30).id, until=DONE, timeout=90)
+    run_id = submit("expire-jobs/expire-jobs", max_age_days=30).id
+    run = wait_for_run(run_id, until=DONE, timeout=90)
     print(f"[ops] expire-jobs through the worker: {time.monotonic() - t0:.1f}s")
     assert run.state.type.value == "COMPLETED", run.state
     with db.transaction() as session:
@@ -357,8 +186,8 @@ def test_a_deployment_runs_through_the_worker(worker: None, clean_db: Any) -> No
 
 def test_queue_limit_of_one_serializes_runs(worker: None) -> None:
     t0 = time.monotonic()
-    ids = [_submit("nap/test-nap", seconds=1.5).id for _ in range(3)]
-    runs = [_wait(i, until=DONE, timeout=120) for i in ids]
+    ids = [submit("nap/test-nap", seconds=1.5).id for _ in range(3)]
+    runs = [wait_for_run(i, until=DONE, timeout=120) for i in ids]
     print(f"[ops] 3 runs on a queue of limit 1: {time.monotonic() - t0:.1f}s")
     assert all(r.state.type.value == "COMPLETED" for r in runs)
     spans = sorted((r.start_time, r.end_time) for r in runs)
@@ -385,7 +214,7 @@ def test_rate_limit_holds_under_a_burst(server: Server, setup_reports: Any) -> N
 def test_failing_run_alerts_the_webhook(worker: None, sink: tuple[str, list[Request]]) -> None:
     _, received = sink
     message = f"boom-{uuid.uuid4().hex[:8]}"
-    run = _wait(_submit("explode/test-explode", message=message).id, until=DONE, timeout=90)
+    run = wait_for_run(submit("explode/test-explode", message=message).id, until=DONE, timeout=90)
     assert run.state.type.value == "FAILED"
     failed_at = time.monotonic()
     deadline = failed_at + 30
@@ -405,18 +234,18 @@ def test_failing_run_alerts_the_webhook(worker: None, sink: tuple[str, list[Requ
 def test_killed_worker_run_is_marked_crashed_and_retried(server: Server, deployed: Any) -> None:
     from prefect.client.orchestration import get_client
 
-    doomed = _start_worker(server, ("rescue",), "doomed")
+    doomed = start_worker(server, ("rescue",), "doomed")
     rescuer = None
     try:
-        run_id = _submit("hang-once/test-hang_once", seconds=600).id
-        _wait(run_id, until={"RUNNING"}, timeout=90)
+        run_id = submit("hang-once/test-hang_once", seconds=600).id
+        wait_for_run(run_id, until={"RUNNING"}, timeout=90)
         time.sleep(1)
-        _kill_tree(doomed)  # worker and its flow-run process: the machine is gone
+        kill_tree(doomed)  # worker and its flow-run process: the machine is gone
         killed_at = time.monotonic()
-        rescuer = _start_worker(server, ("rescue",), "rescuer")
-        crashed = _wait(run_id, until={"CRASHED", "SCHEDULED", "COMPLETED"}, timeout=120)
+        rescuer = start_worker(server, ("rescue",), "rescuer")
+        crashed = wait_for_run(run_id, until={"CRASHED", "SCHEDULED", "COMPLETED"}, timeout=120)
         crash_s = time.monotonic() - killed_at
-        final = _wait(run_id, until={"COMPLETED", "FAILED"}, timeout=120)
+        final = wait_for_run(run_id, until={"COMPLETED", "FAILED"}, timeout=120)
         print(
             f"[ops] rescue: seen {crashed.state.name} {crash_s:.0f}s after SIGKILL, "
             f"completed {time.monotonic() - killed_at:.0f}s after it"
@@ -430,9 +259,9 @@ def test_killed_worker_run_is_marked_crashed_and_retried(server: Server, deploye
         assert "no heartbeat" in (crash.message or ""), names
         assert "AwaitingRetry" in names, names
     finally:
-        _stop(doomed)
+        stop_process(doomed)
         if rescuer is not None:
-            _stop(rescuer)
+            stop_process(rescuer)
 
 
 def test_prune_deletes_finished_runs(server: Server) -> None:
