@@ -33,8 +33,8 @@ def daily_maintenance(
     """Keep the corpus clean: expire, re-check, archive, count, then tidy the database.
 
     Args:
-        max_age_days: expire live postings older than this many days (and any past their
-            valid_through).
+        max_age_days: expire live postings no fetch has seen for this many days (and any past
+            their valid_through).
         recheck_limit: how many active postings' URLs to re-check, least recently checked
             first (404/410 removes the posting).
         recheck_per_second: pace of those re-checks (they also take `scraping-rate` tokens).
@@ -60,10 +60,11 @@ def daily_maintenance(
 
 @flow
 def expire_jobs(max_age_days: int = 60, settings_block: str | None = None) -> int:
-    """Expire postings past valid_through or older than `max_age_days` (every 15 minutes).
+    """Expire live postings past their valid_through, or not seen by any fetch for
+    `max_age_days` (every 15 minutes). The posted date never expires a posting.
 
     Args:
-        max_age_days: expire live postings older than this many days.
+        max_age_days: expire live postings no fetch has seen for this many days.
         settings_block: name of a `hirehound-settings` block (database URL, embeddings) to
             read settings from; empty: the worker's HIREHOUND_* environment.
     """

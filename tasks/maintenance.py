@@ -28,7 +28,8 @@ def _now() -> datetime:
 
 @task(tags=["maintenance"], **_DB_RETRY)
 def expire_stale(max_age_days: int = 60) -> int:
-    """Expire live postings past valid_through or older than `max_age_days`."""
+    """Expire live postings past valid_through or not seen by any fetch for `max_age_days`
+    (never by date posted)."""
     with db.transaction() as session:
         return maintenance.expire_postings(session, now=_now(), max_age_days=max_age_days)
 

@@ -35,23 +35,71 @@ def database(clean_db: Any) -> Any:
     return clean_db
 
 
-def test_expire_by_age_and_valid_through(database: Any) -> None:
-    old = _posting("old", age_days=90)
-    fresh = _posting("fresh", age_days=3)
-    past_valid = _posting("valid", age_days=3, valid_through=NOW - timedelta(hours=1))
-    held_old = _posting("held", status="held", age_days=90)
-    removed_old = _posting("removed", status="removed", age_days=90)
+def _seen(posting_id: int, days_ago: float) -> None:
+    """Set when a fetch last saw the posting (the factory leaves the database's now())."""
     with db.transaction() as session:
-        assert maintenance.expire_postings(session, now=NOW, max_age_days=60) == 3
-    assert [_status(i) for i in (old, fresh, past_valid, held_old, removed_old)] == [
-        "expired",
-        "active",
-        "expired",
-        "expired",
-        "removed",  # already dead: left alone
-    ]
+        session.execute(
+            text("update postings set last_seen_at = :t where id = :id"),
+            {"t": NOW - timedelta(days=days_ago), "id": posting_id},
+        )
+
+
+def _reason(posting_id: int) -> str | None:
+    with db.transaction() as session:
+        return session.get(Posting, posting_id).status_reason  # type: ignore[union-attr]
+
+
+def test_expiry_follows_the_source_not_the_posted_date(database: Any) -> None:
+    # Posted a year ago, still listed by its board (seen today): live.
+    old_but_listed = _posting("old-listed", age_days=365)
+    _seen(old_but_listed, 0)
+    # Just inside the window (seen max_age_days - 1 ago): live.
+    seen_recently = _posting("recent", age_days=3)
+    _seen(seen_recently, 59)
+    # No fetch has seen it for max_age_days + 1: gone from its source.
+    unseen = _posting("unseen", age_days=3)
+    _seen(unseen, 61)
+    held_unseen = _posting("held", status="held", age_days=3)
+    _seen(held_unseen, 61)
+    # Seen today, but its valid_through passed: expired whatever the fetches say.
+    past_valid = _posting("valid", age_days=3, valid_through=NOW - timedelta(hours=1))
+    _seen(past_valid, 0)
+    # Both rules hold: the reason names valid_through (checked first).
+    both = _posting("both", age_days=3, valid_through=NOW - timedelta(days=90))
+    _seen(both, 90)
+    still_valid = _posting("still", age_days=365, valid_through=NOW + timedelta(days=1))
+    _seen(still_valid, 0)
+    removed_unseen = _posting("removed", status="removed", age_days=90)
+    _seen(removed_unseen, 90)
+    with db.transaction() as session:
+        assert maintenance.expire_postings(session, now=NOW, max_age_days=60) == 4
+    got = {
+        name: (_status(i), _reason(i))
+        for name, i in {
+            "old_but_listed": old_but_listed,
+            "seen_recently": seen_recently,
+            "unseen": unseen,
+            "held_unseen": held_unseen,
+            "past_valid": past_valid,
+            "both": both,
+            "still_valid": still_valid,
+            "removed_unseen": removed_unseen,
+        }.items()
+    }
+    assert got == {
+        "old_but_listed": ("active", None),
+        "seen_recently": ("active", None),
+        "unseen": ("expired", "not seen for 60 days"),
+        "held_unseen": ("expired", "not seen for 60 days"),
+        "past_valid": ("expired", "valid_through passed"),
+        "both": ("expired", "valid_through passed"),
+        "still_valid": ("active", None),
+        "removed_unseen": ("removed", None),  # already dead: left alone
+    }
     with db.transaction() as session:  # idempotent
         assert maintenance.expire_postings(session, now=NOW, max_age_days=60) == 0
+    with pytest.raises(ValueError), db.transaction() as session:
+        maintenance.expire_postings(session, now=NOW, max_age_days=0)
 
 
 def test_recheck_removes_gone_postings_and_keeps_the_rest(database: Any) -> None:

@@ -161,9 +161,22 @@ def test_setup_creates_everything_then_changes_nothing(setup_reports: tuple[Any,
         } <= names
 
 
+def _not_seen_for(posting_id: int, days: float) -> None:
+    """Backdate when a fetch last saw the posting (the factory leaves it at now())."""
+    from sqlalchemy import text
+
+    from hirehound.storage import db
+
+    with db.transaction() as session:
+        session.execute(
+            text("update postings set last_seen_at = now() - :d * interval '1 day' where id = :id"),
+            {"d": days, "id": posting_id},
+        )
+
+
 def test_a_deployment_runs_through_the_worker(worker: None, clean_db: Any) -> None:
-    """The real `expire-jobs` maintenance deployment, run by the worker, expires a stale
-    posting in the database."""
+    """The real `expire-jobs` maintenance deployment, run by the worker, expires a posting
+    no fetch has seen for longer than `max_age_days`."""
     from sqlalchemy import text
 
     from hirehound.storage import db
@@ -172,6 +185,7 @@ def test_a_deployment_runs_through_the_worker(worker: None, clean_db: Any) -> No
     from tests.factories import add_posting
 
     raw_id = add_posting("old-1", status="active", age_days=90)
+    _not_seen_for(raw_id, 90)
     t0 = time.monotonic()
     run_id = submit("expire-jobs/expire-jobs", max_age_days=30).id
     run = wait_for_run(run_id, until=DONE, timeout=90)
