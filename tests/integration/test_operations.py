@@ -39,8 +39,10 @@ pytestmark = pytest.mark.integration
 
 STUCK_AFTER_S = 45  # 1.5x the heartbeat: the smallest window setup accepts
 TEST_RATE = ("test-rate", 3, 2.0)  # 3 per 2 s
-# Queues the shared worker polls; `rescue` is polled only by the worker the kill test owns.
+# Queues the shared worker polls; `rescue` is polled only by the worker the kill test owns,
+# `block-only` by the worker that has no database of its own but the settings block's.
 SHARED_QUEUES = ("serial", "critical", "cron", "maintenance")
+BLOCK_ONLY_QUEUE = "block-only"
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,7 @@ def setup_reports(server: Server, sink: tuple[str, list[Request]]) -> tuple[Any,
 
     name, allowed, period = TEST_RATE
     config = SetupConfig(
-        queues={**QUEUES, "serial": 1, "rescue": 2},
+        queues={**QUEUES, "serial": 1, "rescue": 2, BLOCK_ONLY_QUEUE: 3},
         rate_limits={**RATE_LIMITS, name: RateLimit(allowed, period)},
         alert_webhook_url=sink[0],
         alert_allow_private=True,
@@ -196,6 +198,74 @@ def test_a_deployment_runs_through_the_worker(worker: None, clean_db: Any) -> No
             text("select status from postings where id = :id"), {"id": raw_id}
         ).scalar_one()
     assert status == "expired"
+
+
+def test_runs_use_the_settings_block_not_the_worker_environment(
+    server: Server, deployed: Any, clean_db: Any
+) -> None:
+    """A worker with no HIREHOUND_DATABASE_URL and an empty HIREHOUND_HOME of its own runs the
+    real `expire-jobs` and `enrich-organization` deployments with `settings_block` naming a
+    block that points at the test database: their effects land there (not in an embedded
+    database of the worker's, which is never created), and a block that does not exist fails
+    the run with a one-line error naming it."""
+    import os
+
+    from sqlalchemy import text
+
+    from blocks import HirehoundSettings
+    from hirehound.orgs import match_or_create
+    from hirehound.storage import db
+    from tests.factories import add_posting
+
+    db.configure(clean_db)
+    block = "ops-test-database"
+    HirehoundSettings(
+        database_url=os.environ["HIREHOUND_DATABASE_URL"],  # the test database's (fixture)
+        embedding_provider="hashing",
+    ).save(block, overwrite=True)
+    posting = add_posting("unseen-1", age_days=3)
+    _not_seen_for(posting, 45)
+    with db.transaction() as session:
+        # No website, domain or API key: only the offline reference source answers.
+        [org] = match_or_create(session, [("Zyxqv Block Only Labs", None)])
+    worker_home = server.home / "block-only-home"
+    proc = start_worker(
+        server,
+        (BLOCK_ONLY_QUEUE,),
+        "block-only",
+        limit=3,
+        env={"HIREHOUND_DATABASE_URL": None, "HIREHOUND_HOME": str(worker_home)},
+    )
+    try:
+        t0 = time.monotonic()
+        on_queue = {"work_queue_name": BLOCK_ONLY_QUEUE}
+        ids = [
+            submit("expire-jobs/expire-jobs", **on_queue, max_age_days=30, settings_block=block),
+            submit("enrich-organization/enrich-organization", **on_queue, org_id=org,
+                   settings_block=block),
+            submit("expire-jobs/expire-jobs", **on_queue, settings_block="no-such-block"),
+        ]
+        expire, enrich, missing = (wait_for_run(r.id, until=DONE, timeout=150) for r in ids)
+        print(f"[ops] expire + enrich + missing block on a block-only worker: "
+              f"{time.monotonic() - t0:.1f}s")
+    finally:
+        stop_process(proc)
+    assert expire.state.type.value == "COMPLETED", expire.state
+    assert enrich.state.type.value == "COMPLETED", enrich.state
+    with db.transaction() as session:
+        status, reason = session.execute(
+            text("select status, status_reason from postings where id = :id"), {"id": posting}
+        ).one()
+        enriched_at = session.execute(
+            text("select enriched_at from organizations where id = :id"), {"id": org}
+        ).scalar_one()
+    assert (status, reason) == ("expired", "not seen for 30 days")
+    assert enriched_at is not None
+    assert not (worker_home / "pgdata").exists()
+    assert missing.state.type.value == "FAILED"
+    message = missing.state.message or ""
+    assert "'no-such-block'" in message and "hirehound setup" in message, message
+    assert "\n" not in message.strip(), message
 
 
 def test_queue_limit_of_one_serializes_runs(worker: None) -> None:
