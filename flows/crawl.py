@@ -33,6 +33,7 @@ from tasks import crawl as t
 CHILD_DEPLOYMENT = "crawl-sources/crawl-sources"
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 POLL_S = 3.0
+_STATUSES = ("ok", "not_modified", "failed")
 
 
 def _board_fetches(
@@ -42,12 +43,13 @@ def _board_fetches(
     force: bool,
     close_after: int,
     max_failures: int,
+    rate_limit_name: str | None,
 ) -> Iterator[Fetch]:
     for source in sources:
         def fetch(source: crawl.SourceSnapshot = source) -> dict[str, Any]:
             try:
                 got = _prefect(t.crawl_board, source, force=force, close_after=close_after,
-                               max_failures=max_failures)
+                               max_failures=max_failures, rate_limit_name=rate_limit_name)
             except Exception as exc:
                 outcomes[source.name] = {"status": "failed", "error": str(exc)[:300]}
                 raise
@@ -83,8 +85,13 @@ def crawl_sources(
     with db.transaction() as session:
         sources = crawl.snapshots(session, source_ids)
     outcomes: dict[str, dict[str, Any]] = {}
+    limit = t.SCRAPING_RATE_LIMIT if _limit_exists(t.SCRAPING_RATE_LIMIT) else None
+    if limit is None:
+        get_run_logger().warning(
+            "no %r rate limit on this Prefect server (run `hirehound setup`): crawling at the "
+            "hosts' politeness pace only", t.SCRAPING_RATE_LIMIT)
     fetches = _board_fetches(sources, outcomes, force=force, close_after=close_after,
-                             max_failures=max_failures)
+                             max_failures=max_failures, rate_limit_name=limit)
     with _task_run_log_level(logging.WARNING):
         try:
             totals = run_fetches(fetches, chunk_size, _prefect, parallel_chunks,
@@ -96,6 +103,18 @@ def crawl_sources(
                                       description="What each board of this run did")
     get_run_logger().info("crawled %d sources: %s", len(sources), dict(totals))
     return dict(totals)
+
+
+def _limit_exists(name: str) -> bool:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            return False
+    return True
 
 
 def _batches(ids: Sequence[int], boards_per_run: int, min_runs: int) -> list[list[int]]:
@@ -263,7 +282,9 @@ def _summarise(
             status = (s.last_status or "pending") if done else "not crawled"
             totals[status] += 1
             counts = s.last_counts if done and s.last_status != "failed" else {}
-            totals.update({k: v for k, v in counts.items() if isinstance(v, int)})
+            # Statuses are counted once per source above, not again from the counts.
+            totals.update({k: v for k, v in counts.items()
+                           if isinstance(v, int) and k not in _STATUSES})
             table.append({
                 "source": names.get(sid, str(sid)), "status": status,
                 "new": counts.get("new", 0), "changed": counts.get("changed", 0),
