@@ -151,7 +151,7 @@ def _fan_out(batches: list[list[int]], names: dict[int, str], parameters: dict[s
     runs = {}
     for n, batch in enumerate(batches, 1):
         first = names[batch[0]]
-        child = run_deployment(
+        child: Any = run_deployment(  # a FlowRun here (sync caller); typed as maybe-async
             CHILD_DEPLOYMENT,
             parameters={**parameters, "source_ids": batch},
             timeout=0,
@@ -228,8 +228,8 @@ def crawl_due_sources(
     with db.transaction() as session:
         names_by_id = {s.id: s.name for s in crawl.snapshots(session, claimed)}
     batches = _batches(claimed, boards_per_run, min_runs)
-    parameters = {"settings_block": settings_block, "chunk_size": chunk_size,
-                  "close_after": close_after, "max_failures": max_failures}
+    parameters: dict[str, Any] = {"settings_block": settings_block, "chunk_size": chunk_size,
+                                  "close_after": close_after, "max_failures": max_failures}
     pool = _deployed(CHILD_DEPLOYMENT) if use_pool is None else use_pool
     started = time.time()
     if pool:

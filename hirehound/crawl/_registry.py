@@ -143,10 +143,10 @@ def _upsert(session: Session, rows: Sequence[dict[str, Any]]) -> list[str]:
     """Insert or update by name; returns the names inserted (not updated)."""
     if not rows:
         return []
-    stmt = insert(CrawlSource)
-    stmt = stmt.on_conflict_do_update(
+    base = insert(CrawlSource)
+    stmt: Any = base.on_conflict_do_update(
         index_elements=[CrawlSource.name],
-        set_={k: getattr(stmt.excluded, k)
+        set_={k: getattr(base.excluded, k)
               for k in ("kind", "target", "organization_hint", "every_s", "min_interval_s")},
         # xmax = 0 marks a row this statement inserted rather than updated.
     ).returning(CrawlSource.name, literal_column("(xmax = 0)").label("inserted"))

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from hirehound.records import DeadLetter, SourcePosting
 from hirehound.storage.models import Posting, RawPosting
 
-
 # Statuses a posting leaves when its source lists it again.
 _GONE = ("expired", "closed")
 

@@ -139,6 +139,7 @@ class Posting(Base):
     __table_args__ = (
         UniqueConstraint("source", "source_id"),
         Index("ix_postings_status_date", "status", "date_posted"),
+        Index("ix_postings_status_last_seen", "status", "last_seen_at"),
     )
 
     id: Mapped[int] = mapped_column(

@@ -4,7 +4,8 @@
 - `source_listings`: which raw postings a source listed at its last complete crawl, and how many
   complete crawls in a row missed each (a posting closes after enough misses);
 - `crawl_hosts`: the earliest time the next request to a host may start, shared by all workers;
-- `dead_letters.target`: the board, URL or file a letter came from (failed targets have no posting).
+- `dead_letters.target`: the board, URL or file a letter came from (failed targets have no posting);
+- an index for expiry by `last_seen_at` (a posting lives while its source lists it).
 
 Revision ID: 0006
 Revises: 0005
@@ -71,9 +72,12 @@ def upgrade() -> None:
                   server_default=sa.func.now()),
     )
     op.add_column("dead_letters", sa.Column("target", sa.Text()))
+    # Expiry now goes by when a fetch last saw a posting, not by its posted date.
+    op.create_index("ix_postings_status_last_seen", "postings", ["status", "last_seen_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_postings_status_last_seen", table_name="postings")
     op.drop_column("dead_letters", "target")
     op.drop_table("crawl_hosts")
     op.drop_index("ix_source_listings_raw_posting_id", table_name="source_listings")
