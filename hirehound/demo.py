@@ -1,8 +1,25 @@
-"""`hirehound demo`: ingest the bundled sample through the real flow and show the outcome."""
+"""`hirehound demo`: ingest the bundled sample through the real flow, crawl its boards, and
+show the outcome.
+
+The crawl half serves the bundled Ashby boards from a server on 127.0.0.1 (there may be no
+network), registers them in the source registry and runs the crawl flow three times: the
+first finds every posting already known, then one job is filled (it leaves its board) and
+two more crawls close it, as the cron deployment would over a few hours.
+"""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
+import os
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
 from sqlalchemy import text
 
@@ -56,6 +73,98 @@ def run_demo(query: str = "senior software engineer") -> int:
     from hirehound.cli import _print_hits
 
     _print_hits(hits)
+    _crawl_demo()
     print("\nNext: `hirehound search \"data engineer\"`, `hirehound export --format jsonl`, "
-          "`hirehound db status`.")
+          "`hirehound sources list`, `hirehound sources import` (the shipped board list).")
     return 0
+
+
+class _Boards:
+    """Ashby board API responses held in memory, with ETags so unchanged boards answer 304."""
+
+    def __init__(self) -> None:
+        from hirehound.sources import demo_targets
+
+        self.jobs: dict[str, list[dict[str, Any]]] = {}
+        for kind, path in demo_targets():
+            if kind == "ashby":
+                board = path.name.removesuffix(".gz").removesuffix(".json")
+                self.jobs[board] = json.loads(gzip.decompress(path.read_bytes()))["jobs"]
+
+    def body(self, board: str) -> tuple[bytes, str]:
+        raw = json.dumps({"apiVersion": "1", "jobs": self.jobs[board]}).encode()
+        return raw, '"' + hashlib.sha256(raw).hexdigest()[:16] + '"'
+
+
+@contextmanager
+def _serve(boards: _Boards) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            board = unquote(urlsplit(self.path).path.rsplit("/", 1)[-1])
+            if board not in boards.jobs:
+                self.send_error(404)
+                return
+            raw, etag = boards.body(board)
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.send_header("ETag", etag)
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _crawl_demo() -> None:
+    from flows.crawl import crawl_due_sources
+    from hirehound import crawl
+    from hirehound.storage import db
+
+    boards = _Boards()
+    if not boards.jobs:
+        return
+    # The boards live on this machine: let this process's fetches reach loopback (the flows
+    # read their settings from the environment).
+    os.environ["HIREHOUND_ALLOW_PRIVATE_ADDRESSES"] = "true"
+    print(f"\nCrawling: the {len(boards.jobs)} bundled Ashby boards, served on 127.0.0.1, "
+          "registered as sources and crawled by the crawl-due-sources flow.")
+    with _serve(boards) as base:
+        with db.transaction() as s:
+            names = []
+            for board in boards.jobs:
+                url = f"{base}/posting-api/job-board/{quote(board, safe='')}"
+                names.append(crawl.add_source(s, url, every_s=3600, min_interval_s=0.0)[0].name)
+
+        def crawl_now(label: str) -> None:
+            got = crawl_due_sources(names=names, use_pool=False, min_runs=1)
+            print(f"  {label:<34} " + ", ".join(
+                f"{k} {got.get(k, 0)}" for k in ("ok", "not_modified", "new", "changed",
+                                                  "unchanged", "closed")))
+
+        crawl_now("1st crawl (already ingested)")
+        board = next(iter(boards.jobs))
+        filled = boards.jobs[board].pop()
+        print(f"  the employer fills {filled['title']!r}: it leaves the {board} board")
+        crawl_now("2nd crawl (missing once)")
+        crawl_now("3rd crawl (missing twice: closed)")
+    with db.transaction() as s:
+        status = s.execute(text("select status, status_reason from postings "
+                                "where source_id = :id"), {"id": filled["id"]}).one()
+        # The demo's server is gone: its boards must not stay due in the registry.
+        s.execute(text("delete from crawl_sources where name = any(:n)"), {"n": names})
+    print(f"  {filled['title']!r} is now {status[0]} ({status[1]})")

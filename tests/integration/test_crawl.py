@@ -194,3 +194,18 @@ def test_one_bad_target_never_fails_the_rest(clean_db: Settings, prefect_harness
 
     with pytest.raises(ValueError, match="no targets"):
         ingest_postings(targets=[])
+
+
+def test_demo_runs_the_crawl(clean_db: Settings, prefect_harness: None,
+                             monkeypatch: pytest.MonkeyPatch,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    from hirehound.cli import main
+
+    # The demo lets its own process reach loopback; the fixture restores the environment.
+    monkeypatch.setenv("HIREHOUND_ALLOW_PRIVATE_ADDRESSES", "false")
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "1st crawl (already ingested)" in out and "closed 1" in out
+    assert "is now closed (no longer listed by" in out
+    assert _scalar("select count(*) from crawl_sources") == 0  # the demo's boards are gone
+    assert _scalar("select count(*) from postings where status = 'closed'") == 1
