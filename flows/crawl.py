@@ -25,14 +25,15 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
+from flows._fanout import FINAL, POLL_S, start_child, state_of, wait_for
+from flows._fanout import deployed as _deployed
+from flows._fanout import parent_key
 from flows._runtime import configure
 from flows.ingest import Fetch, _prefect, _task_run_log_level, run_fetches
 from hirehound import crawl
 from tasks import crawl as t
 
 CHILD_DEPLOYMENT = "crawl-sources/crawl-sources"
-FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-POLL_S = 3.0
 _STATUSES = ("ok", "not_modified", "failed")
 
 
@@ -85,7 +86,7 @@ def crawl_sources(
     with db.transaction() as session:
         sources = crawl.snapshots(session, source_ids)
     outcomes: dict[str, dict[str, Any]] = {}
-    limit = t.SCRAPING_RATE_LIMIT if _limit_exists(t.SCRAPING_RATE_LIMIT) else None
+    limit = t.SCRAPING_RATE_LIMIT if t.limit_exists(t.SCRAPING_RATE_LIMIT) else None
     if limit is None:
         get_run_logger().warning(
             "no %r rate limit on this Prefect server (run `hirehound setup`): crawling at the "
@@ -105,18 +106,6 @@ def crawl_sources(
     return dict(totals)
 
 
-def _limit_exists(name: str) -> bool:
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(name)
-        except ObjectNotFound:
-            return False
-    return True
-
-
 def _batches(ids: Sequence[int], boards_per_run: int, min_runs: int) -> list[list[int]]:
     """Split into runs of at most `boards_per_run`, and into at least `min_runs` when there
     are that many boards, so a small round still spreads over the pool's workers."""
@@ -127,55 +116,24 @@ def _batches(ids: Sequence[int], boards_per_run: int, min_runs: int) -> list[lis
     return [list(ids[i:i + size]) for i in range(0, len(ids), size)]
 
 
-def _deployed(name: str) -> bool:
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_deployment_by_name(name)
-        except ObjectNotFound:
-            return False
-    return True
-
-
 def _fan_out(batches: list[list[int]], names: dict[int, str], parameters: dict[str, Any],
              timeout_s: float) -> dict[int, tuple[str, str]]:
     """One child run per batch on the pool; wait for all; {source id: (run name, state)}."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-    from prefect.deployments import run_deployment
-    from prefect.runtime import flow_run
-
-    parent = flow_run.id or uuid.uuid4().hex
+    parent = parent_key()
     runs = {}
     for n, batch in enumerate(batches, 1):
         first = names[batch[0]]
-        child: Any = run_deployment(  # a FlowRun here (sync caller); typed as maybe-async
+        child = start_child(
             CHILD_DEPLOYMENT,
-            parameters={**parameters, "source_ids": batch},
-            timeout=0,
-            as_subflow=True,
+            {**parameters, "source_ids": batch},
             # A retried parent must not start the same batch twice.
-            idempotency_key=f"{parent}:{n}:{batch[0]}",
-            flow_run_name=f"crawl {n}/{len(batches)}: {first}"
+            key=f"{parent}:{n}:{batch[0]}",
+            name=f"crawl {n}/{len(batches)}: {first}"
             + (f" +{len(batch) - 1}" if len(batch) > 1 else ""),
         )
         runs[child.id] = (child.name, batch)
-    states: dict[Any, str] = {}
-    deadline = time.monotonic() + timeout_s
-    with get_client(sync_client=True) as client:
-        while True:
-            for run in client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(runs)))
-            ):
-                states[run.id] = run.state.type.value if run.state else "PENDING"
-            if all(s in FINAL for s in states.values()) and len(states) == len(runs):
-                break
-            if time.monotonic() > deadline:
-                break
-            time.sleep(POLL_S)
-    return {sid: (name, states.get(rid, "PENDING"))
+    seen = wait_for(list(runs), timeout_s, poll_s=POLL_S)
+    return {sid: (name, state_of(seen.get(rid)))
             for rid, (name, batch) in runs.items() for sid in batch}
 
 

@@ -95,15 +95,22 @@ def fetch_and_store(
     targets: list[str], source: str | None = None, batch_size: int = 256, force: bool = False
 ) -> dict[str, Any]:
     """Read boards, URLs or files and store every posting raw; return the ids to process."""
+    from hirehound.crawl import DEFAULT_MIN_INTERVAL_S
     from hirehound.ingest import bad_record_letter, batches
     from hirehound.records import SourcePosting
     from hirehound.sources import read_postings
+    from tasks.crawl import SCRAPING_RATE_LIMIT, limit_exists, polite
 
     ids: list[int] = []
     read = unchanged = bad = 0
+    remote = any("://" in t or ":" in t.split("/")[0] for t in targets)
+    # URLs take a `scraping-rate` slot and wait out their host's interval, as crawls do.
+    hook = polite(DEFAULT_MIN_INTERVAL_S, SCRAPING_RATE_LIMIT
+                  if remote and limit_exists(SCRAPING_RATE_LIMIT) else None)
     stream = (
         p for target in targets
-        for p in read_postings(target, kind=source, settings=settings())  # type: ignore[arg-type]
+        for p in read_postings(target, kind=source, settings=settings(),  # type: ignore[arg-type]
+                               before_request=hook)
     )
     for batch in batches(stream, batch_size):
         read += len(batch)

@@ -29,7 +29,7 @@ from hirehound.sources._detect import (
     read_head,
     split_shorthand,
 )
-from hirehound.sources._http import fetch
+from hirehound.sources._http import BeforeRequest, fetch_conditional
 from hirehound.sources._records import generic_posting, jobspy_posting
 
 log = logging.getLogger(__name__)
@@ -190,8 +190,11 @@ def read_postings(
     kind: SourceKind | None = None,
     settings: Settings,
     client: httpx.Client | None = None,
+    before_request: BeforeRequest | None = None,
 ) -> Iterator[Item]:
     """Postings from a file, a directory (all supported files, sorted), a URL or a shorthand.
+
+    `before_request(url)` runs before every HTTP request (rate limit, host politeness).
 
     Shorthands: `ashby:<board>`, `greenhouse:<token>`, `lever:<company>`. Bad records come
     out as BadRecord; an unreadable source raises SourceFormatError / SourceUnavailable.
@@ -204,7 +207,8 @@ def read_postings(
         page = api_url_for_page(target)
         if page and kind in (None, page[0]):
             kind, target = page
-        body = fetch(target, settings=settings, client=client)
+        body = fetch_conditional(target, settings=settings, client=client,
+                                 before_request=before_request).body
         kind = kind or detect_kind(target, head=body[:65536])
         log.info("fetched %s (%d bytes) as %s", target, len(body), kind)
         yield from parse_payload(kind, body, origin=target)
