@@ -28,6 +28,7 @@ from prefect.artifacts import (
 from prefect.utilities.annotations import quote
 
 from flows._runtime import configure
+from hirehound.errors import HirehoundError, SourceError
 from hirehound.ingest import ChunkOutcome, release_free_memory
 from hirehound.sources import SourceKind, parse_payload, read_groups
 from tasks import ingest as t
@@ -162,12 +163,14 @@ def run_fetches(
                 on_chunk(totals)
 
         pending: list[int] = []
+        first_error: Exception | None = None
         for label, fetch in fetches:
             totals["targets"] += 1
             try:
                 fetched = fetch()
             except Exception as exc:  # this target is lost for now; the others are not
                 totals["targets_failed"] += 1
+                first_error = first_error or exc
                 _dead_letter_target(label, fetch_step, exc)
                 logging.getLogger(__name__).warning("%s failed: %s", label, exc)
                 continue
@@ -185,9 +188,15 @@ def run_fetches(
         # Nothing went through (database down?): fail the run so the alert fires.
         raise RuntimeError(f"every chunk failed; see dead letters ({dict(totals)})")
     if totals["targets"] and totals["targets_failed"] == totals["targets"]:
-        raise RuntimeError(
-            f"every target failed ({totals['targets']}); see `hirehound dead-letters`"
-        )
+        # Nothing could be read: fail the run (the alert fires) with the first reason, as a
+        # HirehoundError when it is one, so the CLI prints one line and exits 2.
+        n = totals["targets"]
+        if isinstance(first_error, HirehoundError):
+            if n == 1:
+                raise first_error
+            raise SourceError(f"every target failed ({n}); first: {first_error}; see "
+                              "`hirehound dead-letters`") from first_error
+        raise RuntimeError(f"every target failed ({n}); see `hirehound dead-letters`")
     return totals
 
 
