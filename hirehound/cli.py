@@ -249,7 +249,8 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
                     f" {k}={c[k]}" for k in ("new", "changed", "closed") if c.get(k))
             else:
                 result = ""
-            print(f"{s.name[:40]:<40} {state:<9} {_duration(s.every_s):>5} {last:<12} "
+            name = s.name if len(s.name) <= 40 else "…" + s.name[-39:]  # the board's end
+            print(f"{name:<40} {state:<9} {_duration(s.every_s):>5} {last:<12} "
                   f"{s.postings_seen if s.postings_seen is not None else '-':>5} "
                   f"{nxt if s.enabled else '-':>9}  {result[:100]}")
         print(f"{len(sources)} sources")
