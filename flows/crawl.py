@@ -25,9 +25,8 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
-from flows._fanout import FINAL, POLL_S, start_child, state_of, wait_for
+from flows._fanout import FINAL, POLL_S, parent_key, start_child, state_of, wait_for
 from flows._fanout import deployed as _deployed
-from flows._fanout import parent_key
 from flows._runtime import configure
 from flows.ingest import Fetch, _prefect, _task_run_log_level, run_fetches
 from hirehound import crawl
