@@ -6,6 +6,10 @@
         unique    ─► skills ─► embed ────────────────────────────────────────┤
                        cluster ◄─────────────────────────────────────────────┘
                        ─► index ─► quality ─► spam ─► publish
+
+Past `pool_threshold` stored postings, a bulk import hands groups of chunks to child runs of
+`process_postings` (deployment `process-postings`, `processing` queue) that every worker of
+the pool takes a share of, waits for them and adds up their counts (`_Offload`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from prefect.artifacts import (
 )
 from prefect.utilities.annotations import quote
 
+from flows import _fanout
 from flows._runtime import configure
 from hirehound.errors import HirehoundError, SourceError
 from hirehound.ingest import ChunkOutcome, release_free_memory
@@ -36,6 +41,12 @@ from tasks import ingest as t
 Call = Callable[..., Any]
 
 PROGRESS_EVERY_S = 5.0
+# Bulk imports past POOL_THRESHOLD postings hand groups of chunks to child runs of this
+# deployment (prefect.yaml), when it exists on the Prefect server.
+PROCESS_DEPLOYMENT = "process-postings/process-postings"
+POOL_THRESHOLD = 5000
+CHUNKS_PER_RUN = 8
+CHILD_SUMMARY_KEY = "process-summary"
 
 
 def _prefect(task: Any, *args: Any, **kwargs: Any) -> Any:
@@ -139,6 +150,7 @@ def run_fetches(
     parallel_chunks: int = 2,
     on_chunk: Callable[[Counter[str]], None] = lambda _c: None,
     fetch_step: str = "fetch",
+    offload: _Offload | None = None,
 ) -> Counter[str]:
     """Run each fetch, then the chunk stages over what it stored, `parallel_chunks` at once.
 
@@ -146,6 +158,10 @@ def run_fetches(
     a chunk's time), the other computes. Each thread runs in a copy of the flow-run
     context so its task runs belong to this flow run. A fetch that fails (after the HTTP
     layer's own retries) is dead-lettered with its target and the rest go on.
+
+    With `offload`, once the import has stored more than its threshold, what is stored from
+    then on goes to child runs on the pool instead, a group of chunks each (`_Offload`); the
+    counts of those children join the totals when they are done.
     """
     totals: Counter[str] = Counter()
     width = max(1, parallel_chunks)
@@ -176,14 +192,20 @@ def run_fetches(
                 continue
             totals.update(fetched["counts"])
             pending.extend(fetched["ids"])
-            while len(pending) >= chunk_size:
+            if offload is not None:
+                offload.take(pending, len(fetched["ids"]))
+            while len(pending) >= chunk_size and (offload is None or not offload.active):
                 submit(pending[:chunk_size])
                 del pending[:chunk_size]
+        if offload is not None:
+            offload.take(pending, final=True)  # leaves at most one chunk, for this run
         if pending:
             submit(pending)
         while in_flight:
             totals.update(in_flight.popleft().result())
             on_chunk(totals)
+    if offload is not None:
+        totals.update(offload.wait(lambda done: on_chunk(totals + done)))
     if totals["chunks"] and totals["chunks_failed"] == totals["chunks"]:
         # Nothing went through (database down?): fail the run so the alert fires.
         raise RuntimeError(f"every chunk failed; see dead letters ({dict(totals)})")
@@ -198,6 +220,166 @@ def run_fetches(
                               "`hirehound dead-letters`") from first_error
         raise RuntimeError(f"every target failed ({n}); see `hirehound dead-letters`")
     return totals
+
+
+class _Offload:
+    """Hands the ids a bulk import stores to child runs of `process-postings` on the pool.
+
+    Until the import has stored more than `threshold` postings to process, `take` leaves them
+    to this run (an import under the threshold runs here, as it always did). From then on,
+    every `chunks_per_run` chunks of stored ids start one child run at once, while the next
+    files are still being read: the pool's workers start on them without waiting for the
+    whole import to be read (reading 20k postings takes ~30 s), and a child's own start-up
+    overlaps with the reading. At the end, a rest of more than one chunk is one more child;
+    a rest of one chunk at most stays here (a child costs more than it would save).
+
+    `wait` polls the children's states, then counts what each did: a completed child's own
+    summary artifact (results are not persisted, and a worker's files are not the parent's);
+    a child that failed, crashed or was cancelled has its postings that were not published
+    and carry no dead letter since the import started dead-lettered under step "process"
+    with the run's name and state, so `hirehound dead-letters` lists them.
+    """
+
+    def __init__(self, *, threshold: int, chunk_size: int, chunks_per_run: int,
+                 parameters: dict[str, Any], since: Any, timeout_s: float) -> None:
+        self.threshold = threshold
+        self.chunk_size = max(1, chunk_size)
+        self.group = self.chunk_size * max(1, chunks_per_run)
+        self.parameters = parameters
+        self.since = since
+        self.timeout_s = timeout_s
+        self.stored = 0
+        self.active = False
+        self.key = ""
+        self.children: dict[Any, tuple[str, list[int]]] = {}  # run id -> (name, posting ids)
+
+    def take(self, pending: list[int], stored: int = 0, *, final: bool = False) -> None:
+        """Start a child run for each full group of `pending` (removed from it) once past the
+        threshold; with `final`, for the rest too when it is more than one chunk."""
+        self.stored += stored
+        if not self.active and self.stored > self.threshold:
+            self.active = True
+            self.key = _fanout.parent_key()
+            get_run_logger().info("%d postings stored (threshold %d): the rest goes to child "
+                                  "runs of %s, %d postings each", self.stored, self.threshold,
+                                  PROCESS_DEPLOYMENT, self.group)
+        if not self.active:
+            return
+        while len(pending) >= self.group or (final and len(pending) > self.chunk_size):
+            ids = pending[:self.group]
+            del pending[:self.group]
+            n = len(self.children) + 1
+            child = _fanout.start_child(
+                PROCESS_DEPLOYMENT,
+                {**self.parameters, "posting_ids": ids},
+                # A retried parent stores the same postings again and must not start the
+                # same group twice (ids that were published since start other groups).
+                key=f"{self.key}:{n}:{ids[0]}:{len(ids)}",
+                name=f"process {n}: {len(ids)} postings from id {ids[0]}",
+            )
+            self.children[child.id] = (child.name, ids)
+
+    def wait(self, on_progress: Callable[[Counter[str]], None]) -> Counter[str]:
+        """Wait for the children; their counts, and `children`, `children_failed`, ...."""
+        if not self.children:
+            return Counter()
+
+        def progress(seen: dict[Any, Any]) -> None:
+            done = sum(len(ids) for rid, (_, ids) in self.children.items()
+                       if _fanout.state_of(seen.get(rid)) in _fanout.FINAL)
+            on_progress(Counter(processed=done))
+
+        seen = _fanout.wait_for(list(self.children), self.timeout_s, on_poll=progress)
+        summaries = _child_summaries(
+            [rid for rid in self.children if _fanout.state_of(seen.get(rid)) == "COMPLETED"])
+        totals: Counter[str] = Counter(children=len(self.children),
+                                       postings_to_children=sum(len(ids) for _, ids in
+                                                                self.children.values()))
+        logger = get_run_logger()
+        for rid, (name, ids) in self.children.items():
+            state = _fanout.state_of(seen.get(rid))
+            if state == "COMPLETED" and rid in summaries:
+                totals.update(summaries[rid])
+            elif state in _fanout.FINAL:  # failed, crashed, cancelled, or no summary
+                run = seen.get(rid)
+                message = getattr(run.state, "message", None) if run is not None else None
+                got = _settle_child(rid, name, state, message, ids, self.since)
+                totals.update(got)
+                totals["children_failed" if state != "COMPLETED" else "children_unsummarised"] += 1
+                if state != "COMPLETED":
+                    logger.warning("child run %s ended %s: %d of its %d postings "
+                                   "dead-lettered", name, state, got["dead_letters_process"],
+                                   len(ids))
+            else:  # still scheduled or running after timeout_s: it may finish yet
+                totals["children_unfinished"] += 1
+                totals["postings_unfinished"] += len(ids)
+                logger.warning("child run %s still %s after %.0f s: not counted", name,
+                               state, self.timeout_s)
+        return totals
+
+
+def _child_summaries(run_ids: Sequence[Any]) -> dict[Any, Counter[str]]:
+    """{run id: counts} from the `process-summary` artifacts of these runs."""
+    import json
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+    )
+
+    out: dict[Any, Counter[str]] = {}
+    with get_client(sync_client=True) as client:
+        for start in range(0, len(run_ids), _fanout.READ_BATCH):
+            batch = list(run_ids[start:start + _fanout.READ_BATCH])
+            for artifact in client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    key=ArtifactFilterKey(any_=[CHILD_SUMMARY_KEY]),
+                    flow_run_id=ArtifactFilterFlowRunId(any_=batch),
+                ),
+                limit=len(batch),
+            ):
+                data = artifact.data
+                rows = json.loads(data) if isinstance(data, str) else data
+                if not isinstance(rows, list):
+                    continue
+                out[artifact.flow_run_id] = Counter({
+                    r["metric"]: r["value"] for r in rows
+                    if isinstance(r, dict) and isinstance(r.get("value"), int)
+                })
+    return out
+
+
+def _settle_child(run_id: Any, name: str, state: str, message: str | None, ids: list[int],
+                  since: Any) -> Counter[str]:
+    """What a child that ended without its summary did, from the database: its postings
+    published since the import started; the others that carry no dead letter since then
+    are dead-lettered now (step "process"), so none is lost."""
+    from sqlalchemy import text
+
+    from hirehound.records import DeadLetter
+    from hirehound.storage import db, dead_letters
+
+    with db.transaction() as session:
+        published = session.execute(text(
+            "select count(*) from postings where id = any(:ids) and step = 'publish' "
+            "and updated_at >= :since"), {"ids": ids, "since": since}).scalar_one()
+        lost = list(session.scalars(text(
+            "select i from unnest(cast(:ids as bigint[])) as i "
+            "where not exists (select 1 from postings p where p.id = i and p.step = 'publish' "
+            "  and p.updated_at >= :since) "
+            "and not exists (select 1 from dead_letters d where d.posting_id = i "
+            "  and d.created_at >= :since) order by i"), {"ids": ids, "since": since}))
+        detail = (f"child run {name} ({run_id}) ended {state}"
+                  + (f": {message}" if message else "")
+                  + "; not published by it (ingesting the same file again reprocesses it)")
+        error = "ChildRun" + state.title()
+        dead_letters.record(
+            session, [DeadLetter("process", error, detail, posting_id=i) for i in lost],
+            flow_name="process-postings", flow_run_id=str(run_id),
+        )
+    return Counter(published=published, dead_letters_process=len(lost))
 
 
 def _file_fetches(
@@ -230,12 +412,14 @@ def _ingest(
     run: Call,
     parallel_chunks: int = 2,
     on_chunk: Callable[[Counter[str]], None] = lambda _c: None,
+    offload: _Offload | None = None,
 ) -> Counter[str]:
-    """Fetch the targets (a group of files at a time) and run chunks, `parallel_chunks` at once."""
+    """Fetch the targets (a group of files at a time) and run chunks, `parallel_chunks` at once
+    (past its threshold, `offload` hands them to child runs instead)."""
     if not targets:
         raise ValueError("no targets: give at least one board (ashby:<board>), URL or path")
     fetches = _file_fetches(targets, source, chunk_size, force, run)
-    return run_fetches(fetches, chunk_size, run, parallel_chunks, on_chunk)
+    return run_fetches(fetches, chunk_size, run, parallel_chunks, on_chunk, offload=offload)
 
 
 @flow
@@ -247,8 +431,19 @@ def ingest_postings(
     parallel_chunks: int = 2,
     task_run_logs: bool = False,
     settings_block: str | None = None,
+    use_pool: bool | None = None,
+    pool_threshold: int = POOL_THRESHOLD,
+    chunks_per_run: int = CHUNKS_PER_RUN,
+    wait_timeout_s: float = 6 * 3600.0,
 ) -> dict[str, int]:
     """Ingest job boards, URLs or files (`ashby:<board>`, a URL, a path) in chunks.
+
+    A bulk import runs its chunks here until it has stored more than `pool_threshold`
+    postings to process; what it stores from then on goes to child runs of the
+    `process-postings` deployment, `chunks_per_run` chunks each, which every worker of the
+    pool takes a share of. This run waits for them, adds up their counts and dead-letters
+    the postings of a child that failed. Without that deployment (the CLI on a temporary
+    API) everything runs here.
 
     Args:
         targets: board shorthands (`ashby:cohere`, `greenhouse:<token>`, `lever:<company>`),
@@ -261,6 +456,14 @@ def ingest_postings(
         task_run_logs: keep the INFO lines of every task run ("Created task run",
             "Finished in state Completed()"); off, task runs log warnings and errors only.
         settings_block: name of a `hirehound-settings` block to read settings from.
+        use_pool: child runs of `process-postings` past `pool_threshold` (empty: when that
+            deployment exists), from the first group on (true), or never (false).
+        pool_threshold: postings to process that this run handles itself before it hands
+            the rest to the pool.
+        chunks_per_run: chunks per child run (a child run costs a few seconds of
+            orchestration and start-up: give each minutes of work, never one chunk).
+        wait_timeout_s: how long to wait for the child runs; those still running then are
+            reported as unfinished, not counted.
     """
     logger = get_run_logger()
     configure(settings_block)
@@ -280,13 +483,69 @@ def ingest_postings(
         update_progress_artifact(progress, min(100.0, 100.0 * totals["processed"] / read))
 
     since = _database_now()
+    offload = _pool(use_pool, pool_threshold, chunk_size, chunks_per_run, wait_timeout_s, since,
+                    {"settings_block": settings_block, "chunk_size": chunk_size,
+                     "parallel_chunks": parallel_chunks, "task_run_logs": task_run_logs})
     with _task_run_log_level(logging.INFO if task_run_logs else logging.WARNING):
-        totals = _ingest(targets, source, chunk_size, force, _prefect, parallel_chunks, on_chunk)
+        totals = _ingest(targets, source, chunk_size, force, _prefect, parallel_chunks, on_chunk,
+                         offload)
     update_progress_artifact(progress, 100.0)
     totals["new_organizations"] = _announce_new_organizations(since)
     elapsed = time.perf_counter() - started
     _summary_artifact(totals, elapsed)
     logger.info("ingested %s in %.1fs", dict(totals), elapsed)
+    if totals["children"] and totals["children_failed"] == totals["children"]:
+        raise RuntimeError(f"every child run failed ({totals['children']}); their postings are "
+                           "in `hirehound dead-letters` (step process)")
+    return dict(totals)
+
+
+def _pool(
+    use_pool: bool | None, threshold: int, chunk_size: int, chunks_per_run: int,
+    timeout_s: float, since: Any, parameters: dict[str, Any],
+) -> _Offload | None:
+    """The child runs' dispatcher when the pool is to be used and `process-postings` exists."""
+    if use_pool is False:
+        return None
+    if not _fanout.deployed(PROCESS_DEPLOYMENT):
+        if use_pool:
+            raise ValueError(f"use_pool is true but {PROCESS_DEPLOYMENT} is not deployed on this "
+                             "Prefect server (`prefect deploy -n process-postings`)")
+        return None
+    return _Offload(threshold=0 if use_pool else threshold, chunk_size=chunk_size,
+                    chunks_per_run=chunks_per_run, parameters=parameters, since=since,
+                    timeout_s=timeout_s)
+
+
+@flow(name="process-postings")
+def process_postings(
+    posting_ids: list[int],
+    settings_block: str | None = None,
+    chunk_size: int = 512,
+    parallel_chunks: int = 2,
+    task_run_logs: bool = False,
+) -> dict[str, int]:
+    """Run the chunk stages over postings a bulk import stored raw (its child run).
+
+    Publishes its counts as the `process-summary` table artifact, which the parent adds up.
+
+    Args:
+        posting_ids: ids of the stored postings to process (a group of chunks).
+        settings_block: name of a `hirehound-settings` block to read settings from.
+        chunk_size: postings per task run of the processing stages.
+        parallel_chunks: chunks processed at the same time (2 suits a 2-core worker).
+        task_run_logs: keep the INFO lines of every task run; off, warnings and errors only.
+    """
+    configure(settings_block)
+    started = time.perf_counter()
+    ids = list(posting_ids)
+    with _task_run_log_level(logging.INFO if task_run_logs else logging.WARNING):
+        totals = run_fetches([("posting ids", lambda: {"ids": ids, "counts": {}})], chunk_size,
+                             _prefect, parallel_chunks, fetch_step="process")
+    del totals["targets"]
+    elapsed = time.perf_counter() - started
+    _summary_artifact(totals, elapsed, key=CHILD_SUMMARY_KEY)
+    get_run_logger().info("processed %s in %.1fs", dict(totals), elapsed)
     return dict(totals)
 
 
@@ -370,13 +629,14 @@ def _announce_new_organizations(since: Any) -> int:
     return len(ids)
 
 
-def _summary_artifact(totals: Counter[str], elapsed: float | None) -> None:
+def _summary_artifact(totals: Counter[str], elapsed: float | None,
+                      key: str = "ingest-summary") -> None:
     rows = [{"metric": k, "value": v} for k, v in sorted(totals.items())]
     if elapsed:
         rows.append({"metric": "seconds", "value": round(elapsed, 2)})
         rows.append({"metric": "postings_per_s",
                      "value": round(totals["processed"] / elapsed, 1) if elapsed else 0})
-    create_table_artifact(rows, key="ingest-summary", description="What this ingestion run did")
+    create_table_artifact(rows, key=key, description="What this ingestion run did")
 
 
 def run_direct(
