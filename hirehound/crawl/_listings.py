@@ -86,7 +86,29 @@ def record_listing(
             {"ids": due, "live": list(_LIVE), "s": source_id, "n": close_after,
              "why": f"no longer listed by {source_name}"},
         ))
+        _hand_over_clusters(session, change.closed)
     return change
+
+
+def _hand_over_clusters(session: Session, closed: Sequence[int]) -> None:
+    """A closed canonical hands its cluster to a live member, so search still shows the job."""
+    from hirehound.dedup import refresh_canonical
+    from hirehound.search import index_postings
+
+    clusters = list(session.scalars(
+        text("select distinct cluster_id from postings where id = any(:ids) "
+             "and cluster_id is not null").bindparams(bindparam("ids")),
+        {"ids": list(closed)},
+    ))
+    if not clusters:
+        return
+    refresh_canonical(session, clusters)
+    canonicals = list(session.scalars(
+        text("select canonical_posting_id from duplicate_clusters where id = any(:c) "
+             "and canonical_posting_id is not null").bindparams(bindparam("c")),
+        {"c": clusters},
+    ))
+    index_postings(session, canonicals)
 
 
 def unfinished(session: Session, source_id: int) -> list[int]:

@@ -483,7 +483,10 @@ def _refresh(session: Session, cluster_ids: Iterable[int], config: DedupConfig) 
                 select distinct on (p.cluster_id) p.cluster_id, p.id
                 from postings p left join dedup_fingerprints f on f.posting_id = p.id
                 where p.cluster_id = any(cast(:ids as bigint[]))
-                order by p.cluster_id, round({buckets} * {_COMPLETENESS}) desc,
+                order by p.cluster_id,
+                         -- A closed or expired member never hides a live one from search.
+                         (p.status in ('closed', 'expired', 'removed', 'archived')),
+                         round({buckets} * {_COMPLETENESS}) desc,
                          p.quality_score desc nulls last, p.date_posted asc nulls last, p.id
             ), sizes as (
                 select cluster_id, count(*) as n from postings
