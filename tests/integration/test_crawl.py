@@ -209,3 +209,17 @@ def test_demo_runs_the_crawl(clean_db: Settings, prefect_harness: None,
     assert "is now closed (no longer listed by" in out
     assert _scalar("select count(*) from crawl_sources") == 0  # the demo's boards are gone
     assert _scalar("select count(*) from postings where status = 'closed'") == 1
+
+
+def test_host_politeness_is_shared(clean_db: Settings) -> None:
+    """Reservations queue up per host across callers (workers share the database row)."""
+    from hirehound.crawl import host_key, reserve
+
+    engine = db.engine()
+    waits = [reserve(engine, "https://api.example.com/a", 0.5) for _ in range(4)]
+    other = reserve(engine, "https://other.example.com/b", 0.5)
+    assert waits[0] == 0.0 and other == 0.0
+    # Each next request to the host may start half a second after the previous one.
+    assert [round(w * 2) / 2 for w in waits[1:]] == [0.5, 1.0, 1.5]
+    assert host_key("http://127.0.0.1:8080/x") == "127.0.0.1:8080"
+    assert reserve(engine, "https://api.example.com/a", 0.0) == 0.0  # no interval, no wait
