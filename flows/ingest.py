@@ -121,7 +121,8 @@ def _dead_letter_target(target: str, step: str, exc: BaseException) -> None:
     from hirehound.storage import db, dead_letters
     from tasks._context import run_names
 
-    letter = DeadLetter(step, type(exc).__name__, str(exc)[:4000], target=target)
+    error = getattr(exc, "error_type", None) or type(exc).__name__
+    letter = DeadLetter(step, error, str(exc)[:4000], target=target)
     with db.transaction() as session:
         dead_letters.record(session, [letter], **run_names())
 

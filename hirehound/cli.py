@@ -162,18 +162,40 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from hirehound.storage.models import DeadLetter
+    from hirehound.storage.models import DeadLetter, Organization
 
     db = _database()
     with db.transaction() as session:
-        q = select(DeadLetter).order_by(DeadLetter.id.desc()).limit(args.limit)
+        q = (select(DeadLetter, Organization.name)
+             .outerjoin(Organization, Organization.id == DeadLetter.organization_id)
+             .order_by(DeadLetter.id.desc()).limit(args.limit))
         if args.step:
             q = q.where(DeadLetter.step == args.step)
-        for d in session.scalars(q):
-            who = d.posting_id or d.target or f"{d.source}:{d.source_id}"
-            print(f"{d.created_at:%Y-%m-%d %H:%M} {d.step:<12} {who}  {d.error_type}: "
-                  f"{d.detail[:120]}")
+        for d, org in session.execute(q):
+            print(f"{d.created_at:%Y-%m-%d %H:%M}  {d.step:<13} {_what_failed(d, org)}\n"
+                  f"{'':18}{_one_line_error(d.error_type, d.detail)}")
     return 0
+
+
+def _what_failed(d: Any, org: str | None) -> str:
+    """The thing a dead letter is about: a posting, a target or an organization."""
+    if d.posting_id is not None:
+        key = f" {d.source}:{d.source_id}" if d.source_id else ""
+        return f"posting {d.posting_id}{key}"
+    if d.target:
+        return f"target {d.target}"
+    if d.organization_id is not None:
+        return f"organization {d.organization_id} {org or ''}".rstrip()
+    if d.source_id:
+        return f"record {d.source}:{d.source_id}"
+    return f"{d.source or 'unknown'} record"
+
+
+def _one_line_error(error_type: str, detail: str) -> str:
+    first = (detail or "").strip().splitlines()[0] if detail and detail.strip() else ""
+    if first.startswith(f"{error_type}:"):  # the type is already there
+        first = first[len(error_type) + 1:].strip()
+    return f"{error_type}: {first[:160]}"
 
 
 # -- sources: the crawl registry ---------------------------------------------------------

@@ -68,7 +68,14 @@ def claim_sources(
 
 
 class BoardFailed(Exception):
-    """A board that could not be crawled; its source is already backed off."""
+    """A board that could not be crawled; its source is already backed off.
+
+    `error_type` names the underlying error for the dead letter (the wrapper says nothing).
+    """
+
+    def __init__(self, message: str, error_type: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
 
 
 @task(tags=["scraping"], retries=0, **_CRAWL)
@@ -104,7 +111,7 @@ def crawl_board(
         )
         note = " and is now disabled" if disabled else ""
         raise BoardFailed(
-            f"{source.name}: {reason} ({failures} failures in a row{note})"
+            f"{exc} ({failures} failures in a row{note})", type(exc).__name__
         ) from exc
     # The board's bad records went to the dead letters with the rest (run_step reads `.dead`).
     return {"ids": stored.to_process, "counts": stored.result.counts}
