@@ -45,7 +45,9 @@ PROGRESS_EVERY_S = 5.0
 # deployment (prefect.yaml), when it exists on the Prefect server.
 PROCESS_DEPLOYMENT = "process-postings/process-postings"
 POOL_THRESHOLD = 5000
-CHUNKS_PER_RUN = 8
+# A child run costs 5-15 s (worker pickup, a new process, imports, warm caches; measured in
+# benchmarks/README.md): 16 chunks are ~35 s of work on a 2-core worker.
+CHUNKS_PER_RUN = 16
 CHILD_SUMMARY_KEY = "process-summary"
 
 
@@ -366,18 +368,20 @@ def _settle_child(run_id: Any, name: str, state: str, message: str | None, ids: 
         published = session.execute(text(
             "select count(*) from postings where id = any(:ids) and step = 'publish' "
             "and updated_at >= :since"), {"ids": ids, "since": since}).scalar_one()
-        lost = list(session.scalars(text(
-            "select i from unnest(cast(:ids as bigint[])) as i "
-            "where not exists (select 1 from postings p where p.id = i and p.step = 'publish' "
+        lost = session.execute(text(
+            "select r.id, r.source, r.source_id from raw_postings r "
+            "where r.id = any(:ids) "
+            "and not exists (select 1 from postings p where p.id = r.id and p.step = 'publish' "
             "  and p.updated_at >= :since) "
-            "and not exists (select 1 from dead_letters d where d.posting_id = i "
-            "  and d.created_at >= :since) order by i"), {"ids": ids, "since": since}))
+            "and not exists (select 1 from dead_letters d where d.posting_id = r.id "
+            "  and d.created_at >= :since) order by r.id"), {"ids": ids, "since": since}).all()
         detail = (f"child run {name} ({run_id}) ended {state}"
                   + (f": {message}" if message else "")
                   + "; not published by it (ingesting the same file again reprocesses it)")
         error = "ChildRun" + state.title()
         dead_letters.record(
-            session, [DeadLetter("process", error, detail, posting_id=i) for i in lost],
+            session, [DeadLetter("process", error, detail, posting_id=r.id, source=r.source,
+                                 source_id=r.source_id) for r in lost],
             flow_name="process-postings", flow_run_id=str(run_id),
         )
     return Counter(published=published, dead_letters_process=len(lost))
@@ -461,8 +465,8 @@ def ingest_postings(
             deployment exists), from the first group on (true), or never (false).
         pool_threshold: postings to process that this run handles itself before it hands
             the rest to the pool.
-        chunks_per_run: chunks per child run (a child run costs a few seconds of
-            orchestration and start-up: give each minutes of work, never one chunk).
+        chunks_per_run: chunks per child run (a child run costs 5-15 s of pickup, start-up
+            and orchestration: give each a minute of work or more, never one chunk).
         wait_timeout_s: how long to wait for the child runs; those still running then are
             reported as unfinished, not counted.
     """

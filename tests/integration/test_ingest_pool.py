@@ -340,5 +340,8 @@ def test_dead_letters_cli_lists_the_cancelled_childs_postings(
 
     assert main(["dead-letters", "--step", "process", "--limit", "5"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 5 and all("ChildRunCancelled" in line and "process" in line
-                                 for line in out), out
+    # Two lines a letter: what failed (the posting and its source key), then the error.
+    assert len(out) == 10, out
+    for what, error in zip(out[::2], out[1::2], strict=True):
+        assert " process " in what and "poolboard:job-" in what, what
+        assert error.strip().startswith(f"ChildRunCancelled: child run {imported.cancelled}")
