@@ -28,7 +28,14 @@ from prefect.artifacts import create_table_artifact
 from flows._fanout import FINAL, POLL_S, parent_key, start_child, state_of, wait_for
 from flows._fanout import deployed as _deployed
 from flows._runtime import configure
-from flows.ingest import Fetch, _prefect, _task_run_log_level, run_fetches
+from flows.ingest import (
+    Fetch,
+    _prefect,
+    _task_run_log_level,
+    announce_new_organizations,
+    flow_run_id,
+    run_fetches,
+)
 from hirehound import crawl
 from tasks import crawl as t
 
@@ -101,6 +108,8 @@ def crawl_sources(
             if rows:
                 create_table_artifact(rows, key="crawl-sources",
                                       description="What each board of this run did")
+    run = flow_run_id()
+    totals["new_organizations"] = announce_new_organizations([run] if run else [], settings_block)
     get_run_logger().info("crawled %d sources: %s", len(sources), dict(totals))
     return dict(totals)
 

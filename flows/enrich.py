@@ -87,7 +87,7 @@ def enrich_organization(org_id: int, settings_block: str | None = None) -> dict[
             read settings from; empty: the worker's HIREHOUND_* environment.
     """
     configure(settings_block)
-    return _enrich([org_id])
+    return _enrich_claimed(t.select_organizations(org_ids=[org_id], limit=1))
 
 
 @flow(task_runner=_RUNNER)
@@ -118,10 +118,17 @@ def enrich_organizations(
     ids = t.select_organizations(
         org_ids=org_ids, names=names, stale_days=stale_days, only_new=only_new, limit=limit
     )
+    return _enrich_claimed(ids)
+
+
+def _enrich_claimed(ids: list[int]) -> dict[str, Any]:
     if not ids:
-        get_run_logger().info("nothing to enrich")
+        get_run_logger().info("nothing to enrich (or another run is enriching it)")
         return {"selected": 0}
-    return _enrich(ids)
+    try:
+        return _enrich(ids)
+    finally:
+        t.release_organizations(ids)
 
 
 def run_enrich(

@@ -495,7 +495,8 @@ def ingest_postings(
         totals = _ingest(targets, source, chunk_size, force, _prefect, parallel_chunks, on_chunk,
                          offload)
     update_progress_artifact(progress, 100.0)
-    totals["new_organizations"] = _announce_new_organizations(since)
+    runs = [str(r) for r in (flow_run_id(), *getattr(offload, "children", {})) if r]
+    totals["new_organizations"] = announce_new_organizations(runs, settings_block)
     elapsed = time.perf_counter() - started
     _summary_artifact(totals, elapsed)
     logger.info("ingested %s in %.1fs", dict(totals), elapsed)
@@ -610,26 +611,36 @@ def _database_now() -> Any:
         return session.execute(text("select now()")).scalar_one()
 
 
-def _announce_new_organizations(since: Any) -> int:
-    """Emit `hirehound.organizations.created` for employers this run created.
+def flow_run_id() -> str | None:
+    from prefect.runtime import flow_run
 
-    The enrich-new-organizations deployment's trigger (prefect.yaml) listens for it, so
-    enrichment follows ingestion without this flow waiting for it.
+    return str(flow_run.id) if flow_run.id else None
+
+
+def announce_new_organizations(run_ids: Sequence[str], settings_block: str | None) -> int:
+    """Emit `hirehound.organizations.created` for the employers these runs created.
+
+    Only their own (stamped `created_by_run` when created): another run's organizations are
+    announced by that run. The enrich-new-organizations deployment's trigger (prefect.yaml)
+    listens for it, so enrichment follows ingestion without this flow waiting for it.
     """
     from prefect.events import emit_event
     from sqlalchemy import text
 
     from hirehound.storage import db
 
+    if not run_ids:
+        return 0
     with db.transaction() as session:
         ids = list(session.scalars(text(
-            "select id from organizations where created_at >= :since and enriched_at is null "
-            "order by id limit 1000"), {"since": since}))
+            "select id from organizations where created_by_run = any(:runs) "
+            "and enriched_at is null order by id limit 1000"), {"runs": list(run_ids)}))
     if ids:
         emit_event(
             event="hirehound.organizations.created",
             resource={"prefect.resource.id": "hirehound.organizations"},
-            payload={"organization_ids": ids, "count": len(ids)},
+            payload={"organization_ids": ids, "count": len(ids),
+                     "settings_block": settings_block or ""},
         )
     return len(ids)
 

@@ -81,6 +81,10 @@ def _embed(texts: list[str]) -> Any:
     return get_embedder(settings()).embed(texts)
 
 
+# A run holds the organizations it selected this long at most (a crashed run's lapse).
+ENRICH_CLAIM_S = 900.0
+
+
 @task(tags=["enrichment"], **_DB_RETRIES)
 def select_organizations(
     org_ids: list[int] | None = None,
@@ -89,7 +93,7 @@ def select_organizations(
     only_new: bool = False,
     limit: int = 500,
 ) -> list[int]:
-    """Ids of the organizations this run enriches."""
+    """Ids of the organizations this run enriches, claimed so no other run enriches them."""
     with db.transaction() as session:
         return en.select_organizations(
             session,
@@ -98,7 +102,15 @@ def select_organizations(
             stale_days=stale_days,
             only_new=only_new,
             limit=limit,
+            claim_s=ENRICH_CLAIM_S,
         )
+
+
+@task(tags=["enrichment"], **_DB_RETRIES)
+def release_organizations(org_ids: list[int]) -> None:
+    """Let other runs enrich these again (the run is over, whatever its outcome)."""
+    with db.transaction() as session:
+        en.release_organizations(session, org_ids)
 
 
 @task(tags=["enrichment"], **_DB_RETRIES)

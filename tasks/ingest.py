@@ -28,7 +28,7 @@ from prefect.cache_policies import NO_CACHE
 from hirehound import ingest
 from hirehound.dedup import DedupDecision
 from hirehound.ingest import Routing
-from tasks._context import run_step, settings
+from tasks._context import run_names, run_step, settings
 from tasks._retry import RETRY_JITTER, backoff, retry_unless_bad_data
 
 # Chunk steps touch only our database: a couple of quick retries cover a restart or a
@@ -135,7 +135,7 @@ def prepare_and_check(posting_ids: Sequence[int]) -> Routing:
     the exact and near-duplicate stages: the branch each posting takes."""
     ok = run_step(ingest.clean, list(posting_ids), settings()).ok
     ok = run_step(ingest.normalize, list(ok)).ok
-    ok = run_step(ingest.match_organizations, list(ok)).ok
+    ok = run_step(ingest.match_organizations, list(ok), run_id=run_names()["flow_run_id"]).ok
     return run_step(ingest.check_duplicates, list(ok))
 
 

@@ -20,6 +20,7 @@ from hirehound.enrichment._store import (
     apply_enrichment,
     load_query,
     record_source_failure,
+    release_organizations,
     select_organizations,
 )
 
@@ -58,5 +59,6 @@ __all__ = [
     "parse_homepage",
     "pick_logo",
     "record_source_failure",
+    "release_organizations",
     "select_organizations",
 ]

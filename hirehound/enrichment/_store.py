@@ -223,6 +223,7 @@ def apply_enrichment(
         org.embedding = embed([summary])[0]
     org.enriched_at = datetime.now(UTC)
     org.updated_at = org.enriched_at
+    org.enrich_claimed_until = None
     session.flush()
 
     if outcome.changed and reindex is not None:
@@ -273,8 +274,14 @@ def select_organizations(
     stale_days: int | None = None,
     only_new: bool = False,
     limit: int = 500,
+    claim_s: float | None = None,
 ) -> list[int]:
-    """Which organizations to enrich: the given ids or names, never-enriched ones, or stale."""
+    """Which organizations to enrich: the given ids or names, never-enriched ones, or stale.
+
+    With `claim_s`, the chosen ones are claimed for that long (`FOR UPDATE SKIP LOCKED` and a
+    lease): runs that overlap (two ingestion events, a schedule) never enrich the same
+    organization at once; a finished enrichment or a lapsed lease releases it.
+    """
     from hirehound.orgs import normalize_name
 
     clauses = ["merged_into_id is null"]
@@ -296,8 +303,26 @@ def select_organizations(
             "(enriched_at is null or enriched_at < now() - make_interval(days => :days))"
         )
         params["days"] = stale_days
+    if claim_s is not None:
+        clauses.append("(enrich_claimed_until is null or enrich_claimed_until < now())")
     sql = (
         f"select id from organizations where {' and '.join(clauses)}"
         " order by enriched_at nulls first, id limit :limit"
+        + (" for update skip locked" if claim_s is not None else "")
     )
-    return [int(i) for i in session.execute(text(sql), params).scalars()]
+    ids = [int(i) for i in session.execute(text(sql), params).scalars()]
+    if ids and claim_s is not None:
+        session.execute(
+            text("update organizations set enrich_claimed_until = now() "
+                 "+ make_interval(secs => :s) where id = any(:ids)"),
+            {"s": float(claim_s), "ids": ids},
+        )
+    return ids
+
+
+def release_organizations(session: Session, org_ids: Sequence[int]) -> None:
+    """Drop the enrichment claims of a run that ends (its failures included)."""
+    session.execute(
+        text("update organizations set enrich_claimed_until = null where id = any(:ids)"),
+        {"ids": list(org_ids)},
+    )

@@ -237,15 +237,21 @@ def normalize(session: Session, ids: Sequence[int]) -> StepResult:
 # -- 4. organizations -------------------------------------------------------------------
 
 
-def match_organizations(session: Session, ids: Sequence[int]) -> StepResult:
-    """Find or create each posting's employer (legal-name normalization, domain, aliases)."""
+def match_organizations(
+    session: Session, ids: Sequence[int], *, run_id: str | None = None
+) -> StepResult:
+    """Find or create each posting's employer (legal-name normalization, domain, aliases).
+
+    `run_id` stamps the organizations this call creates, so the run announces only its own.
+    """
     rows = session.execute(
         select(Posting.id, Posting.company, RawPosting.record["company_domain"].astext)
         .join(RawPosting, RawPosting.id == Posting.id)
         .where(Posting.id.in_(ids))
     ).all()
     named = [r for r in rows if r.company]
-    org_ids = orgs.match_or_create(session, [(r.company, r[2]) for r in named]) if named else []
+    org_ids = (orgs.match_or_create(session, [(r.company, r[2]) for r in named],
+                                    created_by=run_id) if named else [])
     values = [
         {"id": r.id, "organization_id": o, "step": "organizations"}
         for r, o in zip(named, org_ids, strict=True)

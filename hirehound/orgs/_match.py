@@ -37,7 +37,11 @@ _LOOKUP = text(
 
 
 def match_or_create(
-    session: Session, names: Sequence[tuple[str, str | None]], *, source: str = "posting"
+    session: Session,
+    names: Sequence[tuple[str, str | None]],
+    *,
+    source: str = "posting",
+    created_by: str | None = None,
 ) -> list[int | None]:
     """Organization id for each (company display name, company domain or None) pair.
 
@@ -78,7 +82,7 @@ def match_or_create(
                 domain_of_new.setdefault(domain, key)
 
     if to_create:
-        resolved.update(_create(session, to_create, source=source))
+        resolved.update(_create(session, to_create, source=source, created_by=created_by))
     # Spellings that shared a new organization's domain become its aliases.
     for key, domain, (display, _) in zip(keys, domains, names, strict=True):
         if key and key not in resolved and domain and domain in domain_of_new:
@@ -105,7 +109,8 @@ def _lookup(
 
 
 def _create(
-    session: Session, to_create: dict[str, tuple[str, str | None]], *, source: str
+    session: Session, to_create: dict[str, tuple[str, str | None]], *, source: str,
+    created_by: str | None = None,
 ) -> dict[str, int]:
     keys = sorted(to_create)  # one order for every worker: no insert deadlocks
     rows: list[dict[str, object]] = [
@@ -115,6 +120,7 @@ def _create(
             "domain": to_create[k][1],
             "website": f"https://{to_create[k][1]}" if to_create[k][1] else None,
             "aliases": [],
+            "created_by_run": created_by,
         }
         for k in keys
     ]

@@ -193,3 +193,38 @@ def test_possible_duplicate_takes_the_deep_check(ingest: Any, tmp_path: Path) ->
     # Decided by the deep check (here: different enough to stay its own job), fully processed.
     assert rows["p1"]["dedup_kind"] in {"unique", "semantic"}
     assert rows["p1"]["skills"] and rows["p1"]["quality_score"] is not None
+
+
+def test_a_run_announces_only_the_organizations_it_created(ingest: Any, tmp_path: Path) -> None:
+    """Another run's new organizations (created meanwhile) are that run's to announce."""
+    from hirehound.orgs import match_or_create
+
+    with db.transaction() as s:
+        other = match_or_create(s, [("Someone Else GmbH", None)], created_by="another-run")[0]
+    counts = ingest(targets=[_write_jsonl(tmp_path / "one.jsonl.gz", [_generic()])])
+    assert counts["new_organizations"] == 1
+    runs = dict(_rows_of("select name, created_by_run from organizations"))
+    assert runs["Someone Else GmbH"] == "another-run" and other is not None
+    assert runs["Acme Payments, Inc."] not in (None, "another-run")
+
+
+def test_one_enrichment_of_an_organization_at_a_time(clean_db: Settings) -> None:
+    from hirehound.enrichment import release_organizations, select_organizations
+    from hirehound.orgs import match_or_create
+
+    with db.transaction() as s:
+        org = match_or_create(s, [("Acme Payments, Inc.", None)])[0]
+    assert org is not None
+    with db.transaction() as s:
+        assert select_organizations(s, org_ids=[org], claim_s=60) == [org]
+    with db.transaction() as s:  # an overlapping run skips it
+        assert select_organizations(s, org_ids=[org], claim_s=60) == []
+        assert select_organizations(s, org_ids=[org]) == [org]  # a plain look-up still sees it
+        release_organizations(s, [org])
+    with db.transaction() as s:
+        assert select_organizations(s, org_ids=[org], claim_s=60) == [org]
+
+
+def _rows_of(sql: str) -> list[Any]:
+    with db.transaction() as s:
+        return list(s.execute(text(sql)))

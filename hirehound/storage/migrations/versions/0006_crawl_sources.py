@@ -74,9 +74,18 @@ def upgrade() -> None:
     op.add_column("dead_letters", sa.Column("target", sa.Text()))
     # Expiry now goes by when a fetch last saw a posting, not by its posted date.
     op.create_index("ix_postings_status_last_seen", "postings", ["status", "last_seen_at"])
+    # The flow run that created an organization (its new-organizations event names only its
+    # own), and a lease so one organization is enriched by one run at a time.
+    op.add_column("organizations", sa.Column("created_by_run", sa.Text()))
+    op.add_column("organizations",
+                  sa.Column("enrich_claimed_until", sa.DateTime(timezone=True)))
+    op.create_index("ix_organizations_created_by_run", "organizations", ["created_by_run"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_organizations_created_by_run", table_name="organizations")
+    op.drop_column("organizations", "enrich_claimed_until")
+    op.drop_column("organizations", "created_by_run")
     op.drop_index("ix_postings_status_last_seen", table_name="postings")
     op.drop_column("dead_letters", "target")
     op.drop_table("crawl_hosts")
