@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from hirehound import concerns
+from hirehound.concerns import WORK_POOL
 from hirehound.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
@@ -27,19 +29,9 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
 K8S_TEMPLATE = ROOT / "k8s" / "base-job-template.json"
 
-WORK_POOL = "hirehound"
 # Queue (and global concurrency limit) per concern: max concurrent flow runs / task slots.
-QUEUES: dict[str, int] = {
-    "critical": 10,
-    "scraping": 5,
-    "processing": 20,
-    "enrichment": 10,
-    "ml": 5,
-    "indexing": 10,
-    "deduplication": 15,
-    "maintenance": 3,
-    "cron": 5,
-}
+# The names and sizes live in hirehound/concerns.py, which the tasks that take them import.
+QUEUES: dict[str, int] = dict(concerns.QUEUES)
 
 
 @dataclass(frozen=True)
@@ -61,8 +53,7 @@ class RateLimit:
 
 
 RATE_LIMITS: dict[str, RateLimit] = {
-    "scraping-rate": RateLimit(100, 60.0),
-    "enrichment-rate": RateLimit(50, 60.0),
+    name: RateLimit(allowed, period) for name, (allowed, period) in concerns.RATE_LIMITS.items()
 }
 
 ALERT_AUTOMATION = "hirehound-alert-on-failure"

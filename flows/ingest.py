@@ -55,8 +55,37 @@ def _prefect(task: Any, *args: Any, **kwargs: Any) -> Any:
     # Our arguments are plain data, never futures: `quote` spares Prefect walking every item
     # of a 512-id list or decision list to look for some (measured: ~8 s of a 20k-posting run).
     # A Chunk is passed as it is: Prefect looks it up whole and links the upstream task run.
-    return task(*map(_quote_collection, args),
-                **{k: _quote_collection(v) for k, v in kwargs.items()})
+    limit = t.STAGE_LIMITS.get(getattr(task, "name", ""))
+    with _slot(limit):
+        return task(*map(_quote_collection, args),
+                    **{k: _quote_collection(v) for k, v in kwargs.items()})
+
+
+# (flow run id, limit) -> whether the server has it (`hirehound setup` creates them): asked
+# once per run, not per chunk.
+_LIMITS_PRESENT: dict[tuple[str, str], bool] = {}
+
+
+@contextlib.contextmanager
+def _slot(limit: str | None) -> Iterator[None]:
+    """A slot of the stage's concern limit (`ml`, `deduplication`, `indexing`, `processing`)
+    across every run of the pool, held while the stage's task runs: one acquire and one release
+    per chunk stage. On a server without the limits (the CLI's temporary API) it takes none."""
+    from prefect.concurrency.sync import concurrency
+
+    if limit is None:
+        yield
+        return
+    key = (flow_run_id() or "", limit)
+    if key not in _LIMITS_PRESENT:
+        from tasks.crawl import limit_exists
+
+        _LIMITS_PRESENT[key] = limit_exists(limit)
+    if not _LIMITS_PRESENT[key]:
+        yield
+        return
+    with concurrency(limit, occupy=1, timeout_seconds=t.STAGE_SLOT_TIMEOUT_S, strict=False):
+        yield
 
 
 def _quote_collection(value: Any) -> Any:

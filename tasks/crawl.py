@@ -15,12 +15,12 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from hirehound import crawl
+from hirehound import concerns, crawl
 from tasks._context import run_step, settings
 
 log = logging.getLogger(__name__)
 
-SCRAPING_RATE_LIMIT = "scraping-rate"
+SCRAPING_RATE_LIMIT = concerns.SCRAPING_RATE
 # Never wait forever for a rate-limit slot: a child run gives up on a board after this.
 RATE_LIMIT_TIMEOUT_S = 600.0
 

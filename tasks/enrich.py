@@ -16,14 +16,15 @@ from typing import Any, cast
 
 from prefect import get_run_logger, task
 
+from hirehound import concerns
 from hirehound import enrichment as en
 from hirehound.errors import EnrichmentDataError, EnrichmentError
 from hirehound.storage import db
 from tasks._context import run_names, settings
 from tasks._retry import RETRY_JITTER, backoff, retry_unless_bad_data
 
-CONCURRENCY_LIMIT = "enrichment"
-RATE_LIMIT = "enrichment-rate"
+CONCURRENCY_LIMIT = concerns.ENRICHMENT
+RATE_LIMIT = concerns.ENRICHMENT_RATE
 # Secret block name per API source; the value is the key, or {"api_key", "base_url"}.
 SECRETS = {"clearbit": "clearbit-api-key", "crunchbase": "crunchbase-api-key"}
 _CREDENTIAL_TTL_S = 60.0

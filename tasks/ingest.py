@@ -25,7 +25,7 @@ from typing import Any, overload
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from hirehound import ingest
+from hirehound import concerns, ingest
 from hirehound.dedup import DedupDecision
 from hirehound.ingest import Routing
 from tasks._context import run_names, run_step, settings
@@ -76,6 +76,21 @@ class Chunk(Sequence[int]):
 
     def __repr__(self) -> str:
         return f"Chunk(<{len(self._ids)} postings>)"
+
+
+# The concern whose global limit a chunk stage holds while it runs (taken by the flow around
+# the task call, so `--direct` runs never touch Prefect): embedding is the ML work, the dedup
+# stages the deduplication work, indexing+scoring the indexing work; preparing is processing.
+STAGE_LIMITS: dict[str, str] = {
+    "prepare_and_check": concerns.PROCESSING,
+    "extract_skills_and_embed": concerns.ML,
+    "deep_check": concerns.DEDUPLICATION,
+    "attach_duplicates": concerns.DEDUPLICATION,
+    "assign_clusters": concerns.DEDUPLICATION,
+    "index_and_publish": concerns.INDEXING,
+}
+# A stage that cannot get a slot for this long fails (and its chunk is dead-lettered).
+STAGE_SLOT_TIMEOUT_S = 1800.0
 
 
 def _ok(result: Any) -> Chunk:

@@ -228,3 +228,47 @@ def test_one_enrichment_of_an_organization_at_a_time(clean_db: Settings) -> None
 def _rows_of(sql: str) -> list[Any]:
     with db.transaction() as s:
         return list(s.execute(text(sql)))
+
+
+def test_chunk_stages_wait_for_their_concern_limit(ingest: Any, tmp_path: Path) -> None:
+    """The `ml` limit binds: with its only slot held elsewhere, embedding waits for it."""
+    import threading
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.concurrency.sync import concurrency
+
+    with get_client(sync_client=True) as client:
+        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name="ml", limit=1))
+    ingest(targets=[_write_jsonl(tmp_path / "a.jsonl.gz", [_generic()])])  # warm: the model
+    started = time.monotonic()
+    ingest(targets=[_write_jsonl(tmp_path / "b.jsonl.gz", [_generic(
+        source_id="3", title="Platform Engineer", url="https://jobs.example.com/3",
+        description_html=BODY.replace("payments", "billing"))])])
+    baseline = time.monotonic() - started  # a unique posting, warm, with the slot free
+    held = threading.Event()
+
+    def hold() -> None:
+        with concurrency("ml", occupy=1):
+            held.set()
+            time.sleep(8)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(30)
+        started = time.monotonic()
+        # Not a copy of the first (an exact copy would skip embedding altogether).
+        other = _generic(source_id="2", title="Data Engineer", url="https://jobs.example.com/2",
+                         description_html=BODY.replace("backend", "data"))
+        counts = ingest(targets=[_write_jsonl(tmp_path / "w.jsonl.gz", [other])])
+        waited = time.monotonic() - started
+    finally:
+        holder.join()
+        with get_client(sync_client=True) as client:
+            limit = client.read_global_concurrency_limit_by_name("ml")
+            client.delete_global_concurrency_limit_by_name("ml")
+    assert counts["published"] == 1, counts
+    assert waited >= baseline + 5, (waited, baseline)  # the embedding stage waited for the held slot
+    assert limit.active_slots == 0  # and gave its own back
