@@ -270,5 +270,6 @@ def test_chunk_stages_wait_for_their_concern_limit(ingest: Any, tmp_path: Path) 
             limit = client.read_global_concurrency_limit_by_name("ml")
             client.delete_global_concurrency_limit_by_name("ml")
     assert counts["published"] == 1, counts
-    assert waited >= baseline + 5, (waited, baseline)  # the embedding stage waited for the held slot
+    # The embedding stage waited for the held slot.
+    assert waited >= baseline + 5, (waited, baseline)
     assert limit.active_slots == 0  # and gave its own back
