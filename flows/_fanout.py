@@ -30,15 +30,9 @@ READ_BATCH = 200  # runs per read: the API's default page size
 def deployed(name: str) -> bool:
     """Whether `flow-name/deployment-name` exists on the API this process talks to (never on
     the temporary API a CLI command starts)."""
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
+    from tasks.crawl import on_server
 
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_deployment_by_name(name)
-        except ObjectNotFound:
-            return False
-    return True
+    return on_server(lambda client: client.read_deployment_by_name(name))
 
 
 def parent_key() -> str:
