@@ -15,8 +15,10 @@ round before is then due; a failed one is backed off by every_s * 2^failures, so
 rounds until its backoff has passed (here: the round after each failure). Five rounds: the
 first crawl (everything new), three with the farm changed in between (`next_round()`: edits,
 drops that come back two rounds later, so each drop is missed twice, closes, then returns),
-and a quiet one (`quiet_round()`). Everything runs once for the module (~3-4 minutes on 2
-cores); the tests assert on what it recorded. Timings are printed with `-s`.
+and a quiet one (`quiet_round()`). Everything runs once for the module (about 6 minutes on 2
+cores with other tests beside it: 15 s of setup, rounds of 50-75 s, much of it child-run
+start-up and Prefect's client retrying the SQLite server's 503s, see benchmarks/README.md);
+the tests assert on what it recorded. Timings are printed with `-s`.
 """
 
 from __future__ import annotations
