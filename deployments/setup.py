@@ -582,7 +582,10 @@ def _automations(
     from blocks import ALERT_BLOCK
 
     desired = desired_automations(config, alert_block_id)
-    if alert_block_id is None:
+    if alert_block_id is None and dry_run and config.alert_webhook_url:
+        # The block it would point at is only created for real, so a dry run has no id.
+        report.add("automation", ALERT_AUTOMATION, "created", f"with the {ALERT_BLOCK!r} block")
+    elif alert_block_id is None:
         report.add(
             "automation",
             ALERT_AUTOMATION,
