@@ -29,6 +29,20 @@ def require(path: Path) -> Path:
     return path
 
 
+def truncate_all() -> None:
+    """Empty every Hirehound table and vacuum: each timed run starts from the same state."""
+    from sqlalchemy import text
+
+    from hirehound.storage import db
+    from hirehound.storage.models import Base
+
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name != "hirehound_meta")
+    with db.transaction() as session:
+        session.execute(text(f"truncate {tables} restart identity cascade"))
+    with db.engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("vacuum analyze"))
+
+
 def commit() -> str:
     try:
         return subprocess.check_output(

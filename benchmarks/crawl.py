@@ -61,25 +61,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import ASHBY, commit, fresh_home, require
+from _common import ASHBY, commit, fresh_home, require, truncate_all
 
 PORTS = (4400, 4499)  # tests take 4200-4299, pool_overhead.py 4300-4399
 EVERY_S = 3600
 MIN_INTERVAL_S = 0.01
 RETRYABLE = "Encountered retryable exception"  # the server's log line for a 503 it sends
-
-
-def _truncate() -> None:
-    from sqlalchemy import text
-
-    from hirehound.storage import db
-    from hirehound.storage.models import Base
-
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name != "hirehound_meta")
-    with db.transaction() as session:
-        session.execute(text(f"truncate {tables} restart identity cascade"))
-    with db.engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("vacuum analyze"))
 
 
 def _published() -> int:
@@ -193,7 +180,7 @@ def _direct(boards: int) -> dict[str, Any]:
     from tests.support.crawl_pool import register_boards
 
     configure()
-    _truncate()
+    truncate_all()
     with _farm(boards) as farm:
         register_boards(farm, every_s=EVERY_S, min_interval_s=MIN_INTERVAL_S)
         t0 = time.perf_counter()
@@ -273,7 +260,7 @@ def main() -> None:
             prepare_pool(server, scraping_rate=RateLimit(args.rate, 60.0))
             print(f"setup and deploy: {time.perf_counter() - t0:.1f}s", flush=True)
             for label, n, limit in (("1w", 1, None), ("2w", 2, args.limit)):
-                _truncate()
+                truncate_all()
                 with _farm(args.boards) as farm, workers(server, n, limit=limit, env=env,
                                                           prefix=f"bench-{label}"):
                     register_boards(farm, every_s=EVERY_S, min_interval_s=MIN_INTERVAL_S)

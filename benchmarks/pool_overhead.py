@@ -42,22 +42,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import commit, fresh_home, scaled_ashby
+from _common import commit, fresh_home, scaled_ashby, truncate_all
 
 PORTS = (4300, 4399)  # other engineers' test servers take 4200-4299
-
-
-def _truncate() -> None:
-    from sqlalchemy import text
-
-    from hirehound.storage import db
-    from hirehound.storage.models import Base
-
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name != "hirehound_meta")
-    with db.transaction() as session:
-        session.execute(text(f"truncate {tables} restart identity cascade"))
-    with db.engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("vacuum analyze"))
 
 
 def _parent(spec: dict[str, Any]) -> None:
@@ -235,7 +222,7 @@ def main() -> None:
             results: dict[str, dict[str, Any]] = {}
             figures: dict[str, dict[str, float]] = {}
             for mode, workers in (("in-process", 0), ("pool, 1w", 1), ("pool, 2w", 2)):
-                _truncate()
+                truncate_all()
                 with contextlib.ExitStack() as stack:
                     if workers:
                         stack.enter_context(_workers(server, workers, args.poll_s))
