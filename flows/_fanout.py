@@ -30,7 +30,7 @@ READ_BATCH = 200  # runs per read: the API's default page size
 def deployed(name: str) -> bool:
     """Whether `flow-name/deployment-name` exists on the API this process talks to (never on
     the temporary API a CLI command starts)."""
-    from tasks.crawl import on_server
+    from tasks._context import on_server
 
     return on_server(lambda client: client.read_deployment_by_name(name))
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
+from sqlalchemy import select
 
 from flows._fanout import FINAL, POLL_S, parent_key, start_child, state_of, wait_for
 from flows._fanout import deployed as _deployed
@@ -39,6 +40,7 @@ from flows.ingest import (
 )
 from hirehound import crawl
 from tasks import crawl as t
+from tasks._context import limit_exists
 
 CHILD_DEPLOYMENT = "crawl-sources/crawl-sources"
 _STATUSES = ("ok", "not_modified", "failed")
@@ -93,7 +95,7 @@ def crawl_sources(
     with db.transaction() as session:
         sources = crawl.snapshots(session, source_ids)
     outcomes: dict[str, dict[str, Any]] = {}
-    limit = t.SCRAPING_RATE_LIMIT if t.limit_exists(t.SCRAPING_RATE_LIMIT) else None
+    limit = t.SCRAPING_RATE_LIMIT if limit_exists(t.SCRAPING_RATE_LIMIT) else None
     if limit is None:
         get_run_logger().warning(
             "no %r rate limit on this Prefect server (run `hirehound setup`): crawling at the "
@@ -223,24 +225,24 @@ def _summarise(
     from hirehound.storage import db
     from hirehound.storage.models import CrawlSource
 
+    def read(session: Any) -> list[CrawlSource]:
+        # populate_existing: the second read sees what record_failure wrote, in one query.
+        return list(session.scalars(
+            select(CrawlSource).where(CrawlSource.id.in_(claimed)).order_by(CrawlSource.id)
+            .execution_options(populate_existing=True)))
+
     with db.transaction() as session:
-        rows = {s.id: s for s in session.query(CrawlSource).filter(CrawlSource.id.in_(claimed))}
-        for sid, source in rows.items():
-            run_name, state = children.get(sid, ("-", "PENDING"))
-            if source.last_crawl_at is None or source.last_crawl_at < since:
-                if state in FINAL:
-                    crawl.record_failure(session, sid, f"child run {run_name} ended {state} "
-                                         "before crawling it", max_failures=max_failures)
-                else:  # still queued or running: leave its claim; it may finish yet
-                    pass
-        session.flush()
-        session.expire_all()
+        for source in read(session):
+            run_name, state = children.get(source.id, ("-", "PENDING"))
+            missed = source.last_crawl_at is None or source.last_crawl_at < since
+            # A child still queued or running keeps its claim: it may finish yet.
+            if missed and state in FINAL:
+                crawl.record_failure(session, source.id, f"child run {run_name} ended {state} "
+                                     "before crawling it", max_failures=max_failures)
         table = []
         totals: Counter[str] = Counter(sources=len(claimed))
-        for sid in claimed:
-            s = session.get(CrawlSource, sid)
-            if s is None:
-                continue
+        for s in read(session):
+            sid = s.id
             run_name, state = children.get(sid, ("-", "PENDING"))
             done = s.last_crawl_at is not None and s.last_crawl_at >= since
             status = (s.last_status or "pending") if done else "not crawled"

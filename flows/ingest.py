@@ -78,7 +78,7 @@ def _slot(limit: str | None) -> Iterator[None]:
         return
     key = (flow_run_id() or "", limit)
     if key not in _LIMITS_PRESENT:
-        from tasks.crawl import limit_exists
+        from tasks._context import limit_exists
 
         _LIMITS_PRESENT[key] = limit_exists(limit)
     if not _LIMITS_PRESENT[key]:

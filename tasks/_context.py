@@ -29,6 +29,24 @@ def run_names() -> dict[str, Any]:
     }
 
 
+def limit_exists(name: str) -> bool:
+    """Whether the Prefect server has this global limit (`hirehound setup` creates them)."""
+    return on_server(lambda client: client.read_global_concurrency_limit_by_name(name))
+
+
+def on_server(read: Callable[[Any], Any]) -> bool:
+    """Whether `read(client)` finds its object on the API this process talks to."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            read(client)
+        except ObjectNotFound:
+            return False
+    return True
+
+
 def settings() -> Settings:
     """The settings the flow configured this process with."""
     return db.settings()

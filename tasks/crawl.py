@@ -31,24 +31,6 @@ RATE_LIMIT_TIMEOUT_S = 600.0
 _CRAWL: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
-def limit_exists(name: str) -> bool:
-    """Whether the Prefect server has this global limit (`hirehound setup` creates them)."""
-    return on_server(lambda client: client.read_global_concurrency_limit_by_name(name))
-
-
-def on_server(read: Any) -> bool:
-    """Whether `read(client)` finds its object on the API this process talks to."""
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            read(client)
-        except ObjectNotFound:
-            return False
-    return True
-
-
 def polite(min_interval_s: float, rate_limit_name: str | None = SCRAPING_RATE_LIMIT) -> Any:
     """The hook run before every request: a rate-limit slot, then the host's interval."""
     from prefect.concurrency.sync import rate_limit

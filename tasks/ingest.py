@@ -114,7 +114,8 @@ def fetch_and_store(
     from hirehound.ingest import bad_record_letter, batches
     from hirehound.records import SourcePosting
     from hirehound.sources import read_postings
-    from tasks.crawl import SCRAPING_RATE_LIMIT, limit_exists, polite
+    from tasks._context import limit_exists
+    from tasks.crawl import SCRAPING_RATE_LIMIT, polite
 
     ids: list[int] = []
     read = unchanged = bad = 0

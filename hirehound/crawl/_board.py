@@ -19,7 +19,7 @@ from hirehound.crawl._schedule import CrawlResult, SourceSnapshot
 from hirehound.ingest import bad_record_letter, store_raw
 from hirehound.records import BadRecord, DeadLetter, SourcePosting
 from hirehound.settings import Settings
-from hirehound.sources._detect import api_url_for_page, board_url, split_shorthand
+from hirehound.sources._detect import fetch_target
 from hirehound.sources._http import BeforeRequest, Fetched, fetch_conditional
 from hirehound.sources._read import parse_payload
 from hirehound.storage.models import RawPosting
@@ -27,13 +27,7 @@ from hirehound.storage.models import RawPosting
 
 def resolve(target: str, kind: str) -> str:
     """The URL to fetch for a registry target (a board shorthand becomes its API URL)."""
-    short = split_shorthand(target)
-    if short:
-        return board_url(short[0], short[1])
-    page = api_url_for_page(target)
-    if page and page[0] == kind:
-        return page[1]
-    return target
+    return fetch_target(target, kind)[1]  # type: ignore[arg-type]
 
 
 @dataclass

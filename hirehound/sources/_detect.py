@@ -77,6 +77,20 @@ def api_url_for_page(url: str) -> tuple[SourceKind, str] | None:
     return None
 
 
+def fetch_target(target: str, kind: SourceKind | None = None) -> tuple[SourceKind | None, str]:
+    """(kind, what to read) for a target: a board shorthand or a hosted board page becomes
+    its board API URL; anything else is read as it is."""
+    short = split_shorthand(target)
+    if short:
+        kind = kind or short[0]
+        target = board_url(short[0], short[1])
+    if target.startswith(("http://", "https://")):
+        page = api_url_for_page(target)
+        if page and kind in (None, page[0]):
+            kind, target = page
+    return kind, target
+
+
 def kind_from_url(url: str) -> SourceKind | None:
     """The kind an API URL belongs to, from its host or path (None when it doesn't say)."""
     parts = urlsplit(url)

@@ -22,12 +22,10 @@ from hirehound.sources._common import LineDecoder, bad, decode_bytes
 from hirehound.sources._detect import (
     LINE_SUFFIXES,
     SourceKind,
-    api_url_for_page,
-    board_url,
     detect_kind,
+    fetch_target,
     files_in,
     read_head,
-    split_shorthand,
 )
 from hirehound.sources._http import BeforeRequest, fetch_conditional
 from hirehound.sources._records import generic_posting, jobspy_posting
@@ -199,14 +197,8 @@ def read_postings(
     Shorthands: `ashby:<board>`, `greenhouse:<token>`, `lever:<company>`. Bad records come
     out as BadRecord; an unreadable source raises SourceFormatError / SourceUnavailable.
     """
-    short = split_shorthand(target)
-    if short:
-        kind = kind or short[0]
-        target = board_url(short[0], short[1])
+    kind, target = fetch_target(target, kind)
     if target.startswith(("http://", "https://")):
-        page = api_url_for_page(target)
-        if page and kind in (None, page[0]):
-            kind, target = page
         body = fetch_conditional(target, settings=settings, client=client,
                                  before_request=before_request).body
         kind = kind or detect_kind(target, head=body[:65536])
