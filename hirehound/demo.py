@@ -28,7 +28,7 @@ def run_demo(query: str = "senior software engineer") -> int:
     """Run the ingestion flow on the demo sample, print a summary and one search."""
     from flows.ingest import ingest_postings
     from hirehound.embeddings import get_embedder
-    from hirehound.search import search
+    from hirehound.search import format_hits, search
     from hirehound.sources import demo_targets
     from hirehound.storage import db
 
@@ -70,9 +70,7 @@ def run_demo(query: str = "senior software engineer") -> int:
     print(f"  dead letters         {dead}")
     print("  top skills           " + ", ".join(f"{n} ({c})" for n, c in top))
     print(f"\nSearch: {query!r}")
-    from hirehound.cli import _print_hits
-
-    _print_hits(hits)
+    print(format_hits(hits))
     _crawl_demo()
     print("\nNext: `hirehound search \"data engineer\"`, `hirehound export --format jsonl`, "
           "`hirehound sources list`, `hirehound sources import` (the shipped board list).")

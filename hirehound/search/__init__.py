@@ -7,6 +7,6 @@ Full text (weighted tsvector: title A, company and skills B, text C) and vector 
 from __future__ import annotations
 
 from hirehound.search._index import index_postings
-from hirehound.search._query import SearchHit, search
+from hirehound.search._query import SearchHit, format_hits, search
 
-__all__ = ["SearchHit", "index_postings", "search"]
+__all__ = ["SearchHit", "format_hits", "index_postings", "search"]

@@ -21,6 +21,17 @@ class SearchHit:
     copies: int
 
 
+def format_hits(hits: list[SearchHit]) -> str:
+    """Numbered lines as `hirehound search` and the demo print them."""
+    if not hits:
+        return "  (no results)"
+    lines = []
+    for i, h in enumerate(hits, 1):
+        copies = f"  [{h.copies} copies]" if h.copies > 1 else ""
+        lines.append(f"  {i:>2}. {h.title} — {h.company or '?'} ({h.location or 'n/a'}){copies}")
+    return "\n".join(lines)
+
+
 def search(
     session: Session,
     query: str,
