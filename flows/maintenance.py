@@ -1,7 +1,7 @@
 """Maintenance flows, each scheduled in prefect.yaml:
 
 - `daily_maintenance` (02:00): expire, re-check links, archive, stats, vacuum/reindex;
-- `expire_jobs` (every 15 min): expiry only, cheap;
+- `expire_postings` (every 15 min): expiry only, cheap;
 - `revalidate_duplicate_clusters` (every 6 h);
 - `prune_old_runs` (daily): delete old flow runs from the Prefect database.
 
@@ -46,7 +46,7 @@ def daily_maintenance(
             read settings from; empty: the worker's HIREHOUND_* environment.
     """
     configure(settings_block)
-    expired = t.expire_stale(max_age_days)
+    expired = t.expire_postings(max_age_days)
     links = t.recheck_links(recheck_limit, recheck_per_second)
     archived = t.archive_postings(archive_after_days, raw_payload_days)
     stats = t.compute_stats()
@@ -59,7 +59,7 @@ def daily_maintenance(
 
 
 @flow
-def expire_jobs(max_age_days: int = 60, settings_block: str | None = None) -> int:
+def expire_postings(max_age_days: int = 60, settings_block: str | None = None) -> int:
     """Expire live postings past their valid_through, or not seen by any fetch for
     `max_age_days` (every 15 minutes). The posted date never expires a posting.
 
@@ -69,7 +69,7 @@ def expire_jobs(max_age_days: int = 60, settings_block: str | None = None) -> in
             read settings from; empty: the worker's HIREHOUND_* environment.
     """
     configure(settings_block)
-    expired = t.expire_stale(max_age_days)
+    expired = t.expire_postings(max_age_days)
     get_run_logger().info("expired %d postings", expired)
     return expired
 

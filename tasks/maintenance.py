@@ -27,7 +27,7 @@ def _now() -> datetime:
 
 
 @task(tags=["maintenance"], **_DB_RETRY)
-def expire_stale(max_age_days: int = 60) -> int:
+def expire_postings(max_age_days: int = 60) -> int:
     """Expire live postings past valid_through or not seen by any fetch for `max_age_days`
     (never by date posted)."""
     with db.transaction() as session:

@@ -177,7 +177,7 @@ def _not_seen_for(posting_id: int, days: float) -> None:
 
 
 def test_a_deployment_runs_through_the_worker(worker: None, clean_db: Any) -> None:
-    """The real `expire-jobs` maintenance deployment, run by the worker, expires a posting
+    """The real `expire-postings` maintenance deployment, run by the worker, expires a posting
     no fetch has seen for longer than `max_age_days`."""
     from sqlalchemy import text
 
@@ -189,9 +189,9 @@ def test_a_deployment_runs_through_the_worker(worker: None, clean_db: Any) -> No
     raw_id = add_posting("old-1", status="active", age_days=90)
     _not_seen_for(raw_id, 90)
     t0 = time.monotonic()
-    run_id = submit("expire-jobs/expire-jobs", max_age_days=30).id
+    run_id = submit("expire-postings/expire-postings", max_age_days=30).id
     run = wait_for_run(run_id, until=DONE, timeout=90)
-    print(f"[ops] expire-jobs through the worker: {time.monotonic() - t0:.1f}s")
+    print(f"[ops] expire-postings through the worker: {time.monotonic() - t0:.1f}s")
     assert run.state.type.value == "COMPLETED", run.state
     with db.transaction() as session:
         status = session.execute(
@@ -204,7 +204,7 @@ def test_runs_use_the_settings_block_not_the_worker_environment(
     server: Server, deployed: Any, clean_db: Any
 ) -> None:
     """A worker with no HIREHOUND_DATABASE_URL and an empty HIREHOUND_HOME of its own runs the
-    real `expire-jobs` and `enrich-organization` deployments with `settings_block` naming a
+    real `expire-postings` and `enrich-organization` deployments with `settings_block` naming a
     block that points at the test database: their effects land there (not in an embedded
     database of the worker's, which is never created), and a block that does not exist fails
     the run with a one-line error naming it."""
@@ -240,10 +240,11 @@ def test_runs_use_the_settings_block_not_the_worker_environment(
         t0 = time.monotonic()
         on_queue = {"work_queue_name": BLOCK_ONLY_QUEUE}
         ids = [
-            submit("expire-jobs/expire-jobs", **on_queue, max_age_days=30, settings_block=block),
+            submit("expire-postings/expire-postings", **on_queue, max_age_days=30,
+                   settings_block=block),
             submit("enrich-organization/enrich-organization", **on_queue, org_id=org,
                    settings_block=block),
-            submit("expire-jobs/expire-jobs", **on_queue, settings_block="no-such-block"),
+            submit("expire-postings/expire-postings", **on_queue, settings_block="no-such-block"),
         ]
         expire, enrich, missing = (wait_for_run(r.id, until=DONE, timeout=150) for r in ids)
         print(f"[ops] expire + enrich + missing block on a block-only worker: "

@@ -4,7 +4,7 @@
         deploy(server, "--all")                             # prefect.yaml of the repository
         worker = start_worker(server, ("cron",), "w1", limit=2)
         try:
-            run = wait_for_run(submit("expire-jobs/expire-jobs").id, until=DONE, timeout=90)
+            run = wait_for_run(submit("expire-postings/expire-postings").id, until=DONE, timeout=90)
         finally:
             stop_process(worker)
 
