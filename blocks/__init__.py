@@ -8,14 +8,20 @@ the types and creates the documents named below.
 
 from blocks._hirehound import (
     ALERT_BLOCK,
+    DATABASE_BLOCK,
     SECRET_BLOCKS,
     SETTINGS_BLOCK,
     HirehoundSettings,
+    connector_from_url,
+    connector_url,
 )
 
 __all__ = [
     "ALERT_BLOCK",
+    "DATABASE_BLOCK",
     "SECRET_BLOCKS",
     "SETTINGS_BLOCK",
     "HirehoundSettings",
+    "connector_from_url",
+    "connector_url",
 ]

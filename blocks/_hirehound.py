@@ -1,8 +1,11 @@
-"""Block classes (database URL and embedding provider) and the document names setup creates.
+"""Block classes (database and embedding provider) and the document names setup creates.
 
-The alert webhook is Prefect's own `CustomWebhookNotificationBlock` (the server sends
-automation notifications itself, so the block class must be importable by the server, which
-does not have Hirehound installed). Enrichment credentials are plain `Secret` blocks.
+The database is a `prefect-sqlalchemy` `SqlAlchemyConnector` document (`hirehound-database`:
+host, port, user and database in the UI's form, the password as a secret) that the settings
+block references; with none referenced a worker uses its HIREHOUND_DATABASE_URL, else its
+embedded server. The alert webhook is Prefect's own `CustomWebhookNotificationBlock` (the
+server sends automation notifications itself, so the block class must be importable by the
+server, which does not have Hirehound installed). Enrichment credentials are plain `Secret` blocks.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from prefect.blocks.core import Block
+from prefect_sqlalchemy import ConnectionComponents, SqlAlchemyConnector
 from pydantic import Field, SecretStr
 
 from hirehound.settings import Settings
 
 # Document names: the same string in setup, flows and prefect.yaml.
 SETTINGS_BLOCK = "hirehound"
+DATABASE_BLOCK = "hirehound-database"
 ALERT_BLOCK = "hirehound-alerts"
 # Secret block name -> environment variable setup reads it from (skipped when unset).
 SECRET_BLOCKS = {
@@ -35,10 +40,11 @@ class HirehoundSettings(Block):
     _block_type_slug = "hirehound-settings"
     _description = "Database URL and embedding provider shared by all Hirehound workers."
 
-    database_url: SecretStr | None = Field(
+    database: SqlAlchemyConnector | None = Field(
         default=None,
-        description="postgresql://user:password@host:5432/dbname (pgvector required). Empty: "
-        "HIREHOUND_DATABASE_URL on the worker, else its embedded server.",
+        description="The PostgreSQL database (pgvector required) every worker writes to: a "
+        "SQLAlchemy Connector block, password kept secret. Empty: HIREHOUND_DATABASE_URL on "
+        "the worker, else its embedded server.",
     )
     embedding_provider: Literal["wordllama", "hashing", "openai"] | None = Field(
         default=None,
@@ -60,8 +66,8 @@ class HirehoundSettings(Block):
         """`base` (default: the environment) with every field set here applied over it."""
         base = base or Settings()
         update: dict[str, Any] = {}
-        if self.database_url is not None:
-            update["database_url"] = self.database_url.get_secret_value() or None
+        if self.database is not None:
+            update["database_url"] = connector_url(self.database)
         for name in (
             "embedding_provider",
             "embedding_dim",
@@ -75,3 +81,29 @@ class HirehoundSettings(Block):
                 update[name] = value
         return base.model_copy(update=update)
 
+
+
+def connector_from_url(url: str) -> SqlAlchemyConnector:
+    """A connector block for a postgresql:// URL, split into the fields the UI's form shows."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return SqlAlchemyConnector(
+        connection_info=ConnectionComponents(
+            driver="postgresql+psycopg",
+            username=u.username,
+            password=SecretStr(u.password) if u.password else None,
+            host=u.host,
+            port=u.port,
+            database=u.database,
+            query={k: str(v) for k, v in u.query.items()} or None,
+        )
+    )
+
+
+def connector_url(connector: SqlAlchemyConnector) -> str:
+    """The connector's URL with its password, for the engine (never for a log)."""
+    info = connector.connection_info
+    if isinstance(info, ConnectionComponents):
+        return info.create_url().render_as_string(hide_password=False)
+    return str(info)

@@ -13,10 +13,17 @@ def blocks(client: Any, config: SetupConfig, report: SetupReport, dry_run: bool)
     from prefect.blocks.notifications import CustomWebhookNotificationBlock
     from prefect.blocks.system import Secret
     from prefect.exceptions import ObjectNotFound
+    from prefect_sqlalchemy import SqlAlchemyConnector
 
-    from blocks import ALERT_BLOCK, SETTINGS_BLOCK, HirehoundSettings
+    from blocks import (
+        ALERT_BLOCK,
+        DATABASE_BLOCK,
+        SETTINGS_BLOCK,
+        HirehoundSettings,
+        connector_from_url,
+    )
 
-    for cls in (HirehoundSettings, CustomWebhookNotificationBlock, Secret):
+    for cls in (SqlAlchemyConnector, HirehoundSettings, CustomWebhookNotificationBlock, Secret):
         slug = cls.get_block_type_slug()
         try:
             client.read_block_schema_by_checksum(
@@ -31,7 +38,13 @@ def blocks(client: Any, config: SetupConfig, report: SetupReport, dry_run: bool)
 
     wanted: dict[str, Any] = {}
     if config.database_url:
-        wanted["database_url"] = config.database_url
+        connector = connector_from_url(config.database_url)
+        data = {"connection_info": connector.connection_info.model_dump()}
+        doc_id = _document(client, report, dry_run, SqlAlchemyConnector, DATABASE_BLOCK, data,
+                           None)
+        # The settings block references the document (the UI shows it as a link to edit);
+        # in a dry run there is no document to point at yet.
+        wanted["database"] = SqlAlchemyConnector.load(DATABASE_BLOCK) if doc_id else connector
     wanted |= {k: v for k, v in (config.embedding or {}).items() if v is not None}
     _document(client, report, dry_run, HirehoundSettings, SETTINGS_BLOCK, wanted or None, {})
     alert_wanted = None
@@ -81,6 +94,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _differs(current: Mapping[str, Any], refs: Mapping[str, Any], key: str, value: Any) -> bool:
+    """Whether a field must change; a nested block is compared by the document it links."""
+    from prefect.blocks.core import Block
+
+    if isinstance(value, Block):
+        linked = (refs.get(key) or {}).get("block_document", {}).get("id")
+        return value._block_document_id is None or str(linked) != str(value._block_document_id)
+    return bool(_plain(current.get(key)) != _plain(value))
+
+
 def _document(
     client: Any,
     report: SetupReport,
@@ -106,13 +129,17 @@ def _document(
         report.add(kind, name, "unchanged", "kept as configured")
         return existing.id
     current = _plain(existing.data)
-    differs = sorted(k for k, v in wanted.items() if _plain(current.get(k)) != _plain(v))
+    refs = existing.block_document_references or {}
+    differs = sorted(k for k, v in wanted.items() if _differs(current, refs, k, v))
     if not differs:
         report.add(kind, name, "unchanged")
         return existing.id
     doc_id = existing.id
     if not dry_run:
-        merged = {**current, **wanted}
-        doc_id = cls(**merged).save(name, overwrite=True)
+        # From the loaded block, not from `existing.data`: nested blocks stay references to
+        # their documents instead of becoming anonymous copies.
+        block = cls.load(name)
+        fields = {f: getattr(block, f) for f in type(block).model_fields}
+        doc_id = cls(**{**fields, **wanted}).save(name, overwrite=True)
     report.add(kind, name, "updated", ", ".join(differs))
     return doc_id

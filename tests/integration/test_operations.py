@@ -210,18 +210,20 @@ def test_runs_use_the_settings_block_not_the_worker_environment(
     the run with a one-line error naming it."""
     import os
 
+    from prefect_sqlalchemy import SqlAlchemyConnector
     from sqlalchemy import text
 
-    from blocks import HirehoundSettings
+    from blocks import HirehoundSettings, connector_from_url
     from hirehound.orgs import match_or_create
     from hirehound.storage import db
     from tests.factories import add_posting
 
     db.configure(clean_db)
     block = "ops-test-database"
+    # The test database's URL (fixture), as the connector block an operator edits in the UI.
+    connector_from_url(os.environ["HIREHOUND_DATABASE_URL"]).save(f"{block}-db", overwrite=True)
     HirehoundSettings(
-        database_url=os.environ["HIREHOUND_DATABASE_URL"],  # the test database's (fixture)
-        embedding_provider="hashing",
+        database=SqlAlchemyConnector.load(f"{block}-db"), embedding_provider="hashing",
     ).save(block, overwrite=True)
     posting = add_posting("unseen-1", age_days=3)
     _not_seen_for(posting, 45)
