@@ -33,10 +33,12 @@ from prefect.utilities.annotations import quote
 
 from flows import _fanout
 from flows._runtime import configure
+from hirehound import concerns
 from hirehound.errors import HirehoundError, SourceError
 from hirehound.ingest import ChunkOutcome, release_free_memory
 from hirehound.sources import SourceKind, parse_payload, read_groups
 from tasks import ingest as t
+from tasks._context import concern_slot
 
 Call = Callable[..., Any]
 
@@ -51,41 +53,26 @@ CHUNKS_PER_RUN = 16
 CHILD_SUMMARY_KEY = "process-summary"
 
 
-def _prefect(task: Any, *args: Any, **kwargs: Any) -> Any:
-    # Our arguments are plain data, never futures: `quote` spares Prefect walking every item
-    # of a 512-id list or decision list to look for some (measured: ~8 s of a 20k-posting run).
-    # A Chunk is passed as it is: Prefect looks it up whole and links the upstream task run.
-    limit = t.STAGE_LIMITS.get(getattr(task, "name", ""))
-    with _slot(limit):
-        return task(*map(_quote_collection, args),
-                    **{k: _quote_collection(v) for k, v in kwargs.items()})
+def _stage_call(slot: Callable[[Any], str | None]) -> Call:
+    """Run a chunk stage's task holding the concern slot `slot(task)` names."""
+
+    def call(task: Any, *args: Any, **kwargs: Any) -> Any:
+        # Our arguments are plain data, never futures: `quote` spares Prefect walking every
+        # item of a 512-id list or decision list to look for some (measured: ~8 s of a
+        # 20k-posting run). A Chunk is passed as it is: Prefect looks it up whole and links
+        # the upstream task run.
+        with concern_slot(slot(task)):
+            return task(*map(_quote_collection, args),
+                        **{k: _quote_collection(v) for k, v in kwargs.items()})
+
+    return call
 
 
-# (flow run id, limit) -> whether the server has it (`hirehound setup` creates them): asked
-# once per run, not per chunk.
-_LIMITS_PRESENT: dict[tuple[str, str], bool] = {}
-
-
-@contextlib.contextmanager
-def _slot(limit: str | None) -> Iterator[None]:
-    """A slot of the stage's concern limit (`ml`, `deduplication`, `indexing`, `processing`)
-    across every run of the pool, held while the stage's task runs: one acquire and one release
-    per chunk stage. On a server without the limits (the CLI's temporary API) it takes none."""
-    from prefect.concurrency.sync import concurrency
-
-    if limit is None:
-        yield
-        return
-    key = (flow_run_id() or "", limit)
-    if key not in _LIMITS_PRESENT:
-        from tasks._context import limit_exists
-
-        _LIMITS_PRESENT[key] = limit_exists(limit)
-    if not _LIMITS_PRESENT[key]:
-        yield
-        return
-    with concurrency(limit, occupy=1, timeout_seconds=t.STAGE_SLOT_TIMEOUT_S, strict=False):
-        yield
+# Bulk work holds each stage's own concern (processing, ml, deduplication, indexing); one
+# posting that must go live now holds `critical` instead, so it never queues behind a bulk
+# import's stages.
+_prefect = _stage_call(lambda task: t.STAGE_LIMITS.get(getattr(task, "name", "")))
+_critical = _stage_call(lambda _task: concerns.CRITICAL)
 
 
 def _quote_collection(value: Any) -> Any:
@@ -611,7 +598,7 @@ def ingest_posting(
         dead_letters.record(session, bad + stored.dead, flow_name="ingest-posting")
     totals: Counter[str] = Counter(read=len(records), dead_letters_parse=len(bad))
     if stored.to_process:
-        totals.update(process_chunk(stored.to_process).as_counts())
+        totals.update(process_chunk(stored.to_process, run=_critical).as_counts())
     _summary_artifact(totals, None)
     return dict(totals)
 

@@ -1,12 +1,15 @@
-"""Glue every task shares: settings for this process, and run names for dead letters."""
+"""Glue every task shares: settings for this process, run names for dead letters, and the
+concern slots (global concurrency limits) that work holds while it runs."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import random
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.exc import OperationalError
 
@@ -32,6 +35,54 @@ def run_names() -> dict[str, Any]:
 def limit_exists(name: str) -> bool:
     """Whether the Prefect server has this global limit (`hirehound setup` creates them)."""
     return on_server(lambda client: client.read_global_concurrency_limit_by_name(name))
+
+
+# A task that cannot get its concern's slot for this long fails like any other error.
+SLOT_TIMEOUT_S = 1800.0
+# (flow run id, limit) -> whether the server has it: asked once per run, not per task.
+_LIMITS_PRESENT: dict[tuple[str, str], bool] = {}
+
+
+@contextlib.contextmanager
+def concern_slot(limit: str | None, timeout_s: float = SLOT_TIMEOUT_S) -> Iterator[None]:
+    """Hold one slot of a concern's global limit (`hirehound/concerns.py`) across every run of
+    the pool while the block runs: one acquire and one release, whatever the block does.
+
+    On a server without the limit (the CLI's temporary API, before `hirehound setup`) it
+    takes none, so a local command never waits on a limit nobody created."""
+    from prefect.concurrency.sync import concurrency
+    from prefect.context import FlowRunContext
+
+    if limit is None:
+        yield
+        return
+    ctx = FlowRunContext.get()
+    key = (str(ctx.flow_run.id) if ctx and ctx.flow_run else "", limit)
+    if key not in _LIMITS_PRESENT:
+        _LIMITS_PRESENT[key] = limit_exists(limit)
+    if not _LIMITS_PRESENT[key]:
+        yield
+        return
+    with concurrency(limit, occupy=1, timeout_seconds=timeout_s, strict=False):
+        yield
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def holds(concern: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a task's function (under `@task`) to hold its concern's slot while it runs."""
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def held(*args: P.args, **kwargs: P.kwargs) -> R:
+            with concern_slot(concern):
+                return fn(*args, **kwargs)
+
+        return held
+
+    return wrap
 
 
 def on_server(read: Callable[[Any], Any]) -> bool:

@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import DBAPIError
 
 from hirehound import concerns, crawl
-from tasks._context import run_step, settings
+from tasks._context import holds, run_step, settings
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,8 @@ def _client() -> httpx.Client:
     return client
 
 
-@task(**_CRAWL)
+@task(tags=["cron"], **_CRAWL)
+@holds(concerns.CRON)
 def claim_sources(
     claimer: str, lease_s: float, limit: int, ids: Sequence[int] | None = None
 ) -> list[int]:
@@ -91,6 +92,7 @@ class BoardFailed(Exception):
 
 
 @task(tags=["scraping"], retries=0, **_CRAWL)
+@holds(concerns.SCRAPING)
 def crawl_board(
     source: crawl.SourceSnapshot,
     *,

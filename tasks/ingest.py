@@ -88,9 +88,8 @@ STAGE_LIMITS: dict[str, str] = {
     "attach_duplicates": concerns.DEDUPLICATION,
     "assign_clusters": concerns.DEDUPLICATION,
     "index_and_publish": concerns.INDEXING,
+    "reindex": concerns.INDEXING,
 }
-# A stage that cannot get a slot for this long fails (and its chunk is dead-lettered).
-STAGE_SLOT_TIMEOUT_S = 1800.0
 
 
 def _ok(result: Any) -> Chunk:
@@ -189,3 +188,16 @@ def index_and_publish(posting_ids: Sequence[int], inherit: list[int]) -> Chunk:
     ok = run_step(ingest.score_quality, list(ok)).ok
     ok = run_step(ingest.score_spam, list(ok), inherit=inherit).ok
     return _ok(run_step(ingest.publish, list(ok)))
+
+
+@task(**_CHUNK)
+def reindex(posting_ids: Sequence[int]) -> Chunk:
+    """Search documents and cluster vectors again, statuses untouched (after a change of
+    search weights, the embedding model or the skills list)."""
+    return _ok(run_step(ingest.index, list(posting_ids)))
+
+
+@task(**_CHUNK)
+def select_live_postings(after_id: int, limit: int, statuses: list[str]) -> list[int]:
+    """The next page of live posting ids for a re-run."""
+    return run_step(lambda session: ingest.posting_ids_after(session, after_id, limit, statuses))

@@ -8,8 +8,9 @@ from typing import Any
 
 from prefect import get_run_logger, task
 
-from hirehound import maintenance
+from hirehound import concerns, maintenance
 from hirehound.storage import db
+from tasks._context import holds
 from tasks._retry import RETRY_JITTER, backoff, retry_unless_bad_data
 
 # Database work retries on connection trouble only (StorageError is retryable, bad SQL not).
@@ -27,6 +28,7 @@ def _now() -> datetime:
 
 
 @task(tags=["maintenance"], **_DB_RETRY)
+@holds(concerns.MAINTENANCE)
 def expire_postings(max_age_days: int = 60) -> int:
     """Expire live postings past valid_through or not seen by any fetch for `max_age_days`
     (never by date posted)."""
@@ -35,6 +37,7 @@ def expire_postings(max_age_days: int = 60) -> int:
 
 
 @task(tags=["maintenance", "scraping"], **_DB_RETRY)
+@holds(concerns.MAINTENANCE)
 def recheck_links(limit: int = 500, per_second: float = 2.0) -> dict[str, int]:
     """HEAD the URLs of the `limit` least recently checked active postings; 404/410 removes
     them. Each request takes a slot of the shared `scraping-rate` limit (all workers)."""
@@ -61,6 +64,7 @@ def recheck_links(limit: int = 500, per_second: float = 2.0) -> dict[str, int]:
 
 
 @task(tags=["maintenance"], **_DB_RETRY)
+@holds(concerns.MAINTENANCE)
 def compute_stats(day: date | None = None) -> dict[str, Any]:
     """Store and return the day's counts (default: today, UTC)."""
     with db.transaction() as session:
@@ -68,6 +72,7 @@ def compute_stats(day: date | None = None) -> dict[str, Any]:
 
 
 @task(tags=["maintenance"], **_DB_RETRY)
+@holds(concerns.MAINTENANCE)
 def archive_postings(archive_after_days: int = 180, raw_payload_days: int = 90) -> dict[str, int]:
     """Archive long-dead postings and move their old raw payloads out of the hot table."""
     with db.transaction() as session:
@@ -80,7 +85,8 @@ def archive_postings(archive_after_days: int = 180, raw_payload_days: int = 90) 
     return {"postings": result.archived_postings, "payloads": result.archived_payloads}
 
 
-@task(tags=["maintenance"], **_DB_RETRY)
+@task(tags=["maintenance", "indexing"], **_DB_RETRY)
+@holds(concerns.INDEXING)
 def optimize_indexes(vacuum: bool = True, reindex: list[str] | None = None) -> dict[str, Any]:
     """VACUUM ANALYZE the hot tables; REINDEX CONCURRENTLY invalid (and named) indexes."""
     result = maintenance.optimize_database(db.engine(), vacuum=vacuum, reindex=reindex)
@@ -88,6 +94,7 @@ def optimize_indexes(vacuum: bool = True, reindex: list[str] | None = None) -> d
 
 
 @task(tags=["maintenance", "deduplication"], **_DB_RETRY)
+@holds(concerns.DEDUPLICATION)
 def revalidate(limit: int | None = None) -> Any:
     """Re-check duplicate clusters (`hirehound.dedup.revalidate_clusters`)."""
     import inspect
@@ -108,6 +115,7 @@ def revalidate(limit: int | None = None) -> Any:
     retry_delay_seconds=backoff(5.0, 2),
     retry_jitter_factor=RETRY_JITTER,
 )
+@holds(concerns.MAINTENANCE)
 def prune_flow_runs(max_age_days: int = 7, batch: int = 200, max_runs: int = 20_000) -> int:
     """Delete finished flow runs that ended more than `max_age_days` ago (their task runs
     and logs go with them); at most `max_runs` per call so one run stays short."""

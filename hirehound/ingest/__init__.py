@@ -10,6 +10,7 @@ from hirehound.ingest._cpu import configure_pool
 from hirehound.ingest._export import export_postings, posting_document
 from hirehound.ingest._memory import release_free_memory
 from hirehound.ingest._raw import RawBatchResult, store_raw
+from hirehound.ingest._select import LIVE_STATUSES, posting_ids_after
 from hirehound.ingest._steps import (
     Routing,
     StepResult,
@@ -29,6 +30,7 @@ from hirehound.ingest._steps import (
 )
 
 __all__ = [
+    "LIVE_STATUSES",
     "ChunkOutcome",
     "RawBatchResult",
     "Routing",
@@ -48,6 +50,7 @@ __all__ = [
     "match_organizations",
     "normalize",
     "posting_document",
+    "posting_ids_after",
     "publish",
     "release_free_memory",
     "score_quality",
