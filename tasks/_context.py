@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar
@@ -39,18 +40,24 @@ def limit_exists(name: str) -> bool:
 
 # A task that cannot get its concern's slot for this long fails like any other error.
 SLOT_TIMEOUT_S = 1800.0
+# A slot whose holder died comes back when its lease ends (the server revokes it); longer
+# than any stage runs, so a live holder is never renewed (that would be a thread per slot).
+SLOT_LEASE_S = 3600.0
 # (flow run id, limit) -> whether the server has it: asked once per run, not per task.
 _LIMITS_PRESENT: dict[tuple[str, str], bool] = {}
+_clients = threading.local()
 
 
 @contextlib.contextmanager
 def concern_slot(limit: str | None, timeout_s: float = SLOT_TIMEOUT_S) -> Iterator[None]:
     """Hold one slot of a concern's global limit (`hirehound/concerns.py`) across every run of
-    the pool while the block runs: one acquire and one release, whatever the block does.
+    the pool while the block runs.
 
-    On a server without the limit (the CLI's temporary API, before `hirehound setup`) it
-    takes none, so a local command never waits on a limit nobody created."""
-    from prefect.concurrency.sync import concurrency
+    Two calls on a kept-alive connection (take with a lease, give back), not Prefect's
+    `concurrency()`, which opens a client, starts a lease-renewal task and emits two events
+    per use: measured side by side on one server, 5-10x the time (`benchmarks/limit_cost.py`),
+    paid by every chunk stage. On a server without the limit (the CLI's temporary API, before
+    `hirehound setup`) it takes none, so a local command never waits on a limit nobody made."""
     from prefect.context import FlowRunContext
 
     if limit is None:
@@ -63,8 +70,52 @@ def concern_slot(limit: str | None, timeout_s: float = SLOT_TIMEOUT_S) -> Iterat
     if not _LIMITS_PRESENT[key]:
         yield
         return
-    with concurrency(limit, occupy=1, timeout_seconds=timeout_s, strict=False):
+    client = _thread_client()
+    lease_id = _take_slot(client, limit, timeout_s)
+    try:
         yield
+    finally:
+        try:
+            client.release_concurrency_slots_with_lease(lease_id)
+        except Exception as exc:  # the lease ran out, or the server is away: it expires
+            log.warning("could not give back a %r slot (%s); its lease will expire", limit,
+                        type(exc).__name__)
+
+
+def _thread_client() -> Any:
+    """This thread's Prefect client for the current API, opened once (chunk threads live for
+    the run)."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    held = getattr(_clients, "held", None)
+    if held is None or held[0] != url:
+        client = get_client(sync_client=True)
+        client.__enter__()
+        _clients.held = held = (url, client)
+    return held[1]
+
+
+def _take_slot(client: Any, limit: str, timeout_s: float) -> Any:
+    """The lease id of one slot, waiting as the server says (423 with Retry-After) while the
+    limit is full, up to `timeout_s`."""
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            response = client.increment_concurrency_slots_with_lease(
+                [limit], 1, "concurrency", lease_duration=SLOT_LEASE_S)
+            return response.json()["lease_id"]
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code != 423:
+                raise
+            wait = float(exc.response.headers.get("Retry-After") or 1.0)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no free {limit!r} slot in {timeout_s:.0f}s")
+        time.sleep(min(max(wait, 0.05), left))
 
 
 P = ParamSpec("P")
