@@ -21,13 +21,13 @@ from hirehound.records import BadRecord, DeadLetter, SourcePosting
 from hirehound.settings import Settings
 from hirehound.sources._detect import fetch_target
 from hirehound.sources._http import BeforeRequest, Fetched, fetch_conditional
-from hirehound.sources._read import parse_payload
+from hirehound.sources._read import complete_payload, parse_payload
 from hirehound.storage.models import RawPosting
 
 
 def resolve(target: str, kind: str) -> str:
     """The URL to fetch for a registry target (a board shorthand becomes its API URL)."""
-    return fetch_target(target, kind)[1]  # type: ignore[arg-type]
+    return fetch_target(target, kind)[1]
 
 
 @dataclass
@@ -58,7 +58,11 @@ def fetch_board(
     )
     if response.not_modified:
         return BoardFetch(source, response)
-    items = list(parse_payload(source.kind, response.body, origin=url))  # type: ignore[arg-type]
+    # Paged APIs and APIs with the description elsewhere: the rest of the board, or an error
+    # (then nothing is stored and nothing closes).
+    body = complete_payload(source.kind, response.body, response.url, settings=settings,
+                            client=client, before_request=before_request)
+    items = list(parse_payload(source.kind, body, origin=url))
     if source.organization_hint:
         items = [_with_employer(i, source.organization_hint) for i in items]
     return BoardFetch(source, response, items)
