@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -33,11 +33,14 @@ class Getter:
 
     `get(url)` returns the body (bytes); every request passes the caller's rate-limit and
     politeness hook, so pages and per-posting details cost what the board API answers cost.
+    `previous()`: the raw payloads (by source id) the board listed at its last crawl, when
+    the caller knows them (the crawl does), so details that cannot have changed are reused.
     """
 
     settings: Settings
     client: httpx.Client | None = None
     before_request: Callable[[str], None] | None = None
+    previous: Callable[[], Mapping[str, Any]] | None = None
 
     def get(self, url: str) -> bytes:
         from hirehound.sources._http import fetch_conditional

@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +78,15 @@ def complete_payload(
     settings: Settings,
     client: httpx.Client | None = None,
     before_request: BeforeRequest | None = None,
+    previous: Callable[[], Mapping[str, Any]] | None = None,
 ) -> bytes:
     """The whole payload of a board from its first response: sources whose API pages or
-    keeps the description elsewhere fetch the rest here (the same client and hooks)."""
+    keeps the description elsewhere fetch the rest here (the same client and hooks).
+    `previous()` gives the payloads the board listed last time (see `Getter`)."""
     adapter = _adapter(kind)
     if adapter.complete is None:
         return body
-    return adapter.complete(body, url, Getter(settings, client, before_request))
+    return adapter.complete(body, url, Getter(settings, client, before_request, previous))
 
 
 def _loads(raw: str, origin: str) -> Any:

@@ -2,16 +2,20 @@
 
 The list answers `{"offset", "limit", "totalFound", "content": [...]}` without descriptions;
 each posting's `jobAd.sections` (company, job description, qualifications, additional
-information) comes from `/v1/companies/<company>/postings/<id>`. A crawl therefore costs one
-request per page of 100 and one per posting whenever the list changed; an unchanged first
-page (304) costs one request, like the other boards.
+information) comes from `/v1/companies/<company>/postings/<id>`. Costs: an unchanged first
+page (304) is one request, like the other boards; a changed board is one request per page of
+100, one per new or changed posting, and one for each posting whose refresh slot this hour
+is (1/24 of the unchanged ones: a description edited without any list field changing shows
+within a day). Unchanged postings otherwise keep the detail stored at the last crawl.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -32,6 +36,8 @@ PAGE_SIZE = 100  # the API's maximum `limit`
 # A board of more postings than this is cut (and said so): 100 pages of details.
 MAX_POSTINGS = 10_000
 _SECTIONS = ("companyDescription", "jobDescription", "qualifications", "additionalInformation")
+# Unchanged postings have their detail fetched again once in this many hours.
+REFRESH_SLOTS = 24
 
 
 def company_from_origin(origin: str) -> str | None:
@@ -62,12 +68,25 @@ def _json(body: bytes, url: str) -> Any:
         raise SourceFormatError(f"{url}: not valid JSON ({exc})") from exc
 
 
+def refresh_due(posting_id: str, now: datetime | None = None) -> bool:
+    """Whether an unchanged posting's detail is fetched again now (its hour of the day)."""
+    hour = (now or datetime.now(UTC)).hour
+    return zlib.crc32(posting_id.encode()) % REFRESH_SLOTS == hour % REFRESH_SLOTS
+
+
+def _reusable(item: dict[str, Any], stored: Any) -> bool:
+    # The stored payload is list entry + detail; every list field the same: same posting.
+    return (isinstance(stored, dict) and "jobAd" in stored
+            and all(stored.get(k) == v for k, v in item.items()))
+
+
 def complete(body: bytes, url: str, getter: Getter) -> bytes:
     """The whole board: every page of the list, each posting with its detail merged in.
 
     A posting whose detail is gone (4xx: closed between the list and the detail) keeps its
     list entry, description-less; a detail that cannot be fetched for now (5xx, network)
-    fails the board, so nothing closes on a partial read.
+    fails the board, so nothing closes on a partial read. Postings listed unchanged since
+    the last crawl (`getter.previous`) keep their stored detail unless `refresh_due`.
     """
     first = _json(body, url)
     if not isinstance(first, dict) or not isinstance(first.get("content"), list):
@@ -81,17 +100,23 @@ def complete(body: bytes, url: str, getter: Getter) -> bytes:
         if not isinstance(more, list) or not more:
             break  # the board shrank while we paged; what we have is the board
         content.extend(more)
+    previous: Mapping[str, Any] = getter.previous() if getter.previous else {}
     postings = []
     for item in content:
         ident = text(item.get("id")) if isinstance(item, dict) else None
         if ident is None:
             postings.append(item)  # parse() turns it into a bad record
             continue
+        stored = previous.get(ident)
+        if _reusable(item, stored) and not refresh_due(ident):
+            postings.append(stored)
+            continue
         try:
             detail = _json(getter.get(_detail_url(url, ident)), url)
         except SourceFormatError:  # 4xx: no longer there; keep what the list says
             detail = None
-        postings.append({**item, **detail} if isinstance(detail, dict) else item)
+        # The list's values win: an unchanged list entry then finds itself in what is stored.
+        postings.append({**detail, **item} if isinstance(detail, dict) else item)
     doc = {**first, "offset": 0, "limit": len(postings), "content": postings}
     return json.dumps(doc, ensure_ascii=False).encode()
 

@@ -45,8 +45,11 @@ def crawler(clean_db: Settings, prefect_harness: None, boards: Any,
             monkeypatch: pytest.MonkeyPatch) -> Any:
     from flows.crawl import crawl_due_sources
     from hirehound import crawl
+    from hirehound.sources import _smartrecruiters
 
     monkeypatch.setenv("HIREHOUND_ALLOW_PRIVATE_ADDRESSES", "true")
+    # Unchanged postings keep their stored detail (no hourly refresh slot in this test).
+    monkeypatch.setattr(_smartrecruiters, "refresh_due", lambda _id, now=None: False)
     with db.transaction() as s:
         for kind, board in (("smartrecruiters", SR_BOARD), ("personio", PERSONIO_BOARD)):
             crawl.add_source(s, boards.url(kind, board), kind=kind, every_s=60,
@@ -90,9 +93,13 @@ def test_new_kinds_crawl_like_the_others(crawler: Any, boards: Any) -> None:
         (304, True), (304, True)]
 
     # A posting vanishes from each board: missed once, closed at the second complete crawl.
+    # The list changed, the postings still listed did not: their details are not fetched.
     boards.drop("smartrecruiters", SR_BOARD, "744000012345672")
     boards.drop("personio", PERSONIO_BOARD, "1851113")
-    crawler()
+    boards.requests.clear()
+    third = crawler()
+    assert third["unchanged"] == 3, third  # 2 SmartRecruiters + 1 Personio
+    assert not [p for p, _, _ in boards.requests if p.count("/") == 5]
     assert _postings("smartrecruiters")["744000012345672"].status == "active"
     fourth = crawler()
     assert fourth["closed"] == 2, fourth

@@ -77,8 +77,8 @@ class _Api:
         return json.dumps(next(p for p in self.doc["content"] if p["id"] == pid)).encode()
 
 
-def _complete(api: _Api) -> dict[str, Any]:
-    getter = Getter(Settings())
+def _complete(api: _Api, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    getter = Getter(Settings(), previous=(lambda: previous) if previous is not None else None)
     object.__setattr__(getter, "get", api.get)  # the same calls, answered in memory
     return json.loads(complete(api.first(), API, getter))
 
@@ -99,3 +99,28 @@ def test_a_detail_that_fails_for_now_fails_the_board() -> None:
     doc["content"][1]["id"] = "boom"
     with pytest.raises(SourceUnavailable):
         _complete(_Api(doc, page=100))
+
+
+def test_unchanged_postings_keep_their_stored_detail(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hirehound.sources import _smartrecruiters as sr
+
+    monkeypatch.setattr(sr, "refresh_due", lambda _id, now=None: False)
+    doc = json.loads(BOARD.read_text())
+    stored = {p["id"]: p for p in _complete(_Api(doc, page=100))["content"]}
+    doc["content"][0]["name"] = "Senior Supply Chain Analyst"  # a list field changed
+    api = _Api(doc, page=100)
+    again = _complete(api, previous=stored)
+    details = [u for u in api.asked if "/postings/" in u]
+    assert details == [API.split("?")[0] + "/744000012345671"]
+    assert again["content"][0]["name"] == "Senior Supply Chain Analyst"
+    assert all("jobAd" in p for p in again["content"])
+
+
+def test_refresh_slots_spread_over_the_day() -> None:
+    from datetime import UTC, datetime
+
+    from hirehound.sources._smartrecruiters import refresh_due
+
+    hours = [sum(refresh_due(str(i), datetime(2025, 1, 1, h, tzinfo=UTC)) for h in range(24))
+             for i in range(200)]
+    assert set(hours) == {1}  # every posting once a day
