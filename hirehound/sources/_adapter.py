@@ -130,15 +130,19 @@ class SourceAdapter:
 _REGISTRY: dict[str, SourceAdapter] = {}
 _lock = threading.RLock()
 _discovered = False
+# The sorted registry, made once per change (detection asks for it on every target).
+_ordered: tuple[SourceAdapter, ...] | None = None
 
 
 def register(adapter: SourceAdapter) -> SourceAdapter:
     """Add a source kind (at import of its module); a kind registered twice is a bug."""
+    global _ordered
     with _lock:
         known = _REGISTRY.get(adapter.kind)
         if known is not None and known is not adapter:
             raise ValueError(f"source kind {adapter.kind!r} registered twice")
         _REGISTRY[adapter.kind] = adapter
+        _ordered = None
     return adapter
 
 
@@ -159,8 +163,13 @@ def _discover() -> None:
 
 def adapters() -> tuple[SourceAdapter, ...]:
     """Every registered source, in sniffing order (then by kind)."""
+    global _ordered
     _discover()
-    return tuple(sorted(_REGISTRY.values(), key=lambda a: (a.order, a.kind)))
+    ordered = _ordered
+    if ordered is None:
+        with _lock:
+            ordered = _ordered = tuple(sorted(_REGISTRY.values(), key=lambda a: (a.order, a.kind)))
+    return ordered
 
 
 def kinds() -> tuple[str, ...]:

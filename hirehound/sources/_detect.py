@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import re
 from pathlib import Path
@@ -32,10 +33,15 @@ def board_url(kind: SourceKind, board: str, *, base_url: str | None = None) -> s
     return get(kind).board_url(board, base_url=base_url)
 
 
+@functools.cache
+def _shorthand(kinds: tuple[str, ...]) -> re.Pattern[str]:
+    names = "|".join(re.escape(k) for k in kinds)
+    return re.compile(rf"({names}):([^/\s:][^\s]*)")
+
+
 def split_shorthand(target: str) -> tuple[SourceKind, str] | None:
     """`ashby:cohere` -> ("ashby", "cohere"); None for anything else."""
-    names = "|".join(re.escape(k) for k in board_kinds())
-    m = re.fullmatch(rf"({names}):([^/\s:][^\s]*)", target.strip())
+    m = _shorthand(board_kinds()).fullmatch(target.strip())
     if not m or "://" in target:
         return None
     return m.group(1), m.group(2)
