@@ -16,17 +16,16 @@ from prefect.blocks.core import Block
 from prefect_sqlalchemy import ConnectionComponents, SqlAlchemyConnector
 from pydantic import Field, SecretStr
 
+from hirehound.enrichment._registry import secret_envs
 from hirehound.settings import Settings
 
 # Document names: the same string in setup, flows and prefect.yaml.
 SETTINGS_BLOCK = "hirehound"
 DATABASE_BLOCK = "hirehound-database"
 ALERT_BLOCK = "hirehound-alerts"
-# Secret block name -> environment variable setup reads it from (skipped when unset).
-SECRET_BLOCKS = {
-    "clearbit-api-key": "HIREHOUND_CLEARBIT_API_KEY",
-    "crunchbase-api-key": "HIREHOUND_CRUNCHBASE_API_KEY",
-}
+# Secret block name -> environment variable setup reads it from (skipped when unset); each
+# enrichment source that needs a key declares both in its registry entry.
+SECRET_BLOCKS = secret_envs()
 
 
 class HirehoundSettings(Block):

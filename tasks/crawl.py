@@ -110,6 +110,7 @@ def crawl_board(
         board = crawl.fetch_board(
             source, settings=settings(), client=_client(),
             before_request=polite(source.min_interval_s, rate_limit_name),
+            previous=lambda: run_step(crawl.listed_payloads, source.id),
         )
 
         def store(session: Any) -> crawl.StoredBoard:

@@ -25,8 +25,9 @@ from tasks._retry import RETRY_JITTER, backoff, retry_unless_bad_data
 
 CONCURRENCY_LIMIT = concerns.ENRICHMENT
 RATE_LIMIT = concerns.ENRICHMENT_RATE
-# Secret block name per API source; the value is the key, or {"api_key", "base_url"}.
-SECRETS = {"clearbit": "clearbit-api-key", "crunchbase": "crunchbase-api-key"}
+# Secret block name per API source (from its registry entry); the value is the key, or
+# {"api_key", "base_url"}.
+SECRETS = en.secret_blocks()
 _CREDENTIAL_TTL_S = 60.0
 _cache: dict[str, tuple[float, en.ApiCredentials | None]] = {}
 _cache_lock = threading.Lock()

@@ -26,9 +26,9 @@ def _sigterm_to_exit(_signum: int, _frame: object) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from hirehound.sources import SourceKind
+    from hirehound.sources import source_kinds
 
-    kinds = list(SourceKind.__args__)  # type: ignore[attr-defined]
+    kinds = list(source_kinds())  # every registered source module
     p = argparse.ArgumentParser(
         prog="hirehound",
         description="Hirehound pipelines: ingest job postings, enrich employers, keep the "

@@ -105,12 +105,15 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any, kinds: list[str]) -> None:
+    from hirehound.sources import board_kinds
+
     so = sub.add_parser("sources", help="the crawl registry: boards and pages crawled on a "
                         "cadence").add_subparsers(dest="sources_command", required=True,
                                                   metavar="ACTION")
     sa = so.add_parser("add", help="register a board or page (due at once)")
-    sa.add_argument("target", help="ashby:<board>, greenhouse:<token>, lever:<company>, a board "
-                    "API URL or a page URL")
+    sa.add_argument("target", help="a board as <kind>:<board> (ashby:cohere; kinds with a "
+                    "board API: " + ", ".join(board_kinds()) + "), a board API URL or a page "
+                    "URL (--kind page: a career page without JSON-LD)")
     sa.add_argument("--kind", choices=kinds, help="source kind (detected when omitted)")
     sa.add_argument("--every", default="1h", help="cadence: 30m, 1h, 1d (default 1h)")
     sa.add_argument("--org", help="the employer's name, for boards that do not give it")

@@ -6,7 +6,14 @@ them out over the work pool. Nothing here imports Prefect.
 
 from __future__ import annotations
 
-from hirehound.crawl._board import BoardFetch, StoredBoard, fetch_board, resolve, store_board
+from hirehound.crawl._board import (
+    BoardFetch,
+    StoredBoard,
+    fetch_board,
+    listed_payloads,
+    resolve,
+    store_board,
+)
 from hirehound.crawl._listings import DEFAULT_CLOSE_AFTER, ListingChange, record_listing
 from hirehound.crawl._politeness import host_key, reserve
 from hirehound.crawl._registry import (
@@ -55,6 +62,7 @@ __all__ = [
     "host_key",
     "import_sources",
     "list_sources",
+    "listed_payloads",
     "parse_every",
     "read_source_rows",
     "record_failure",

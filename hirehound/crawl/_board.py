@@ -7,11 +7,12 @@ Split in two on purpose: `fetch_board` talks to the network and holds no databas
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.orm import Session
 
 from hirehound.crawl._listings import DEFAULT_CLOSE_AFTER, record_listing, unfinished
@@ -21,13 +22,13 @@ from hirehound.records import BadRecord, DeadLetter, SourcePosting
 from hirehound.settings import Settings
 from hirehound.sources._detect import fetch_target
 from hirehound.sources._http import BeforeRequest, Fetched, fetch_conditional
-from hirehound.sources._read import parse_payload
+from hirehound.sources._read import complete_payload, parse_payload
 from hirehound.storage.models import RawPosting
 
 
 def resolve(target: str, kind: str) -> str:
     """The URL to fetch for a registry target (a board shorthand becomes its API URL)."""
-    return fetch_target(target, kind)[1]  # type: ignore[arg-type]
+    return fetch_target(target, kind)[1]
 
 
 @dataclass
@@ -45,11 +46,14 @@ def fetch_board(
     settings: Settings,
     client: httpx.Client | None = None,
     before_request: BeforeRequest | None = None,
+    previous: Callable[[], Mapping[str, Any]] | None = None,
 ) -> BoardFetch:
     """Fetch with the validators of the last crawl and parse the whole board.
 
-    Raises SourceUnavailable / SourceFormatError when the board cannot be read completely:
-    then nothing is stored and nothing closes.
+    `previous()` (called only by sources that fetch per-posting details, and only when the
+    board changed) gives what the board listed last time (`listed_payloads`), so unchanged
+    postings cost no request. Raises SourceUnavailable / SourceFormatError when the board
+    cannot be read completely: then nothing is stored and nothing closes.
     """
     url = resolve(source.target, source.kind)
     response = fetch_conditional(
@@ -58,10 +62,23 @@ def fetch_board(
     )
     if response.not_modified:
         return BoardFetch(source, response)
-    items = list(parse_payload(source.kind, response.body, origin=url))  # type: ignore[arg-type]
+    # Paged APIs and APIs with the description elsewhere: the rest of the board, or an error
+    # (then nothing is stored and nothing closes).
+    body = complete_payload(source.kind, response.body, response.url, settings=settings,
+                            client=client, before_request=before_request, previous=previous)
+    items = list(parse_payload(source.kind, body, origin=url))
     if source.organization_hint:
         items = [_with_employer(i, source.organization_hint) for i in items]
     return BoardFetch(source, response, items)
+
+
+def listed_payloads(session: Session, source_id: int) -> dict[str, Any]:
+    """Source id -> raw payload of every posting the source listed at its last crawl."""
+    rows = session.execute(text(
+        "select r.source_id, r.payload from source_listings l "
+        "join raw_postings r on r.id = l.raw_posting_id "
+        "where l.source_id = :s and l.missed = 0"), {"s": source_id})
+    return {r.source_id: r.payload for r in rows}
 
 
 def _with_employer(item: SourcePosting | BadRecord, hint: str) -> SourcePosting | BadRecord:

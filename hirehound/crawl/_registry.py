@@ -17,16 +17,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from hirehound.errors import SourceFormatError
-from hirehound.sources._detect import (
-    KINDS,
-    api_url_for_page,
-    kind_from_url,
-    split_shorthand,
-)
+from hirehound.sources._adapter import board_kinds, kinds
+from hirehound.sources._detect import kind_from_url, page_board, split_shorthand
 from hirehound.storage.models import CrawlSource
 
-# Kinds a board name (`ashby:cohere`) can be crawled for: the ones with a public board API.
-BOARD_KINDS = ("ashby", "greenhouse", "lever")
 DEFAULT_EVERY_S = 3600
 # Politeness: a board API answers one request per second from us at most, per host.
 DEFAULT_MIN_INTERVAL_S = 1.0
@@ -72,22 +66,22 @@ def describe_target(target: str, kind: str | None = None) -> SourceSpec:
     board added twice is one source. Files are not crawl targets (`hirehound ingest` reads them).
     """
     target = target.strip()
-    if kind is not None and kind not in KINDS:
-        raise SourceFormatError(f"unknown source kind {kind!r}; one of {', '.join(KINDS)}")
+    if kind is not None and kind not in kinds():
+        raise SourceFormatError(f"unknown source kind {kind!r}; one of {', '.join(kinds())}")
     short = split_shorthand(target)
     if short:
         if kind not in (None, short[0]):
             raise SourceFormatError(f"{target}: is a {short[0]} board, not {kind}")
         return SourceSpec(f"{short[0]}:{short[1]}", short[0], target)
     if not target.startswith(("http://", "https://")):
+        boards = ", ".join(f"{k}:<board>" for k in board_kinds())
         raise SourceFormatError(
-            f"{target!r}: a crawl source is a board (ashby:<board>, greenhouse:<token>, "
-            "lever:<company>) or an http(s) URL; files are read by `hirehound ingest`"
+            f"{target!r}: a crawl source is a board ({boards}) or an http(s) URL; "
+            "files are read by `hirehound ingest`"
         )
-    page = api_url_for_page(target)
+    page = page_board(target)
     if page and kind in (None, page[0]):
-        board = [s for s in target.split("?")[0].split("/") if s][-1]
-        return SourceSpec(f"{page[0]}:{board}", page[0], f"{page[0]}:{board}")
+        return SourceSpec(f"{page[0]}:{page[1]}", page[0], f"{page[0]}:{page[1]}")
     found = kind or kind_from_url(target)
     if found is None:
         # A page without a known board API: a career page with schema.org JSON-LD.
@@ -204,7 +198,7 @@ def import_sources(
             report.skipped["not an object"] += 1
             continue
         kind = str(row.get("kind") or row.get("platform") or "").strip().lower() or None
-        if kind and kind not in KINDS:
+        if kind and kind not in kinds():
             report.skipped[f"no {kind} adapter yet"] += 1
             continue
         board = str(row.get("board") or row.get("slug") or "").strip()

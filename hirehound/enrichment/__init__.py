@@ -13,6 +13,13 @@ from hirehound.enrichment._http import BlockedAddress, Fetched, SafeClient, chec
 from hirehound.enrichment._industry import SECTORS, IndustryClassifier, IndustryGuess
 from hirehound.enrichment._logo import looks_like_image, pick_logo
 from hirehound.enrichment._merge import Merged, merge_results
+from hirehound.enrichment._registry import (
+    EnrichmentAdapter,
+    enrichment_adapters,
+    precedence,
+    secret_blocks,
+    secret_envs,
+)
 from hirehound.enrichment._size import BUCKETS, bucket_of, bucket_of_label, estimate_bucket
 from hirehound.enrichment._sources import EnrichmentSource, OrgQuery, SourceResult, parse_homepage
 from hirehound.enrichment._store import (
@@ -33,6 +40,7 @@ __all__ = [
     "BreakerPolicy",
     "CircuitBreaker",
     "CircuitOpen",
+    "EnrichmentAdapter",
     "EnrichmentSource",
     "Fetched",
     "IndustryClassifier",
@@ -49,6 +57,7 @@ __all__ = [
     "build_source",
     "check_url",
     "dedup_organization",
+    "enrichment_adapters",
     "estimate_bucket",
     "find_duplicates",
     "http_client",
@@ -58,7 +67,10 @@ __all__ = [
     "merge_results",
     "parse_homepage",
     "pick_logo",
+    "precedence",
     "record_source_failure",
     "release_organizations",
+    "secret_blocks",
+    "secret_envs",
     "select_organizations",
 ]

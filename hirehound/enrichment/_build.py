@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hirehound.enrichment._http import SafeClient
-from hirehound.enrichment._reference import ReferenceSource
-from hirehound.enrichment._sources import (
-    ClearbitSource,
-    CrunchbaseSource,
-    EnrichmentSource,
-    WebsiteSource,
-)
+from hirehound.enrichment._registry import ApiCredentials, get_adapter, source_names
+from hirehound.enrichment._sources import EnrichmentSource
 from hirehound.settings import Settings
 
-SOURCE_NAMES = ("website", "reference", "clearbit", "crunchbase")
-
-
-@dataclass(frozen=True, slots=True)
-class ApiCredentials:
-    """An API key and, optionally, a base URL (a self-hosted proxy, or a test server)."""
-
-    api_key: str
-    base_url: str | None = None
+# Every registered source (see _registry): free ones first, then those behind an API key.
+SOURCE_NAMES = source_names()
+__all__ = ["SOURCE_NAMES", "ApiCredentials", "build_source", "http_client"]
 
 
 def http_client(
@@ -49,15 +36,7 @@ def build_source(
     client: SafeClient | None = None,
 ) -> EnrichmentSource | None:
     """The source called `name`, or None when it needs credentials nobody configured."""
-    if name == "reference":
-        return ReferenceSource()
-    client = client or http_client(settings)
-    if name == "website":
-        return WebsiteSource(client)
-    if credentials is None or not credentials.api_key:
-        return None
-    if name == "clearbit":
-        return ClearbitSource(client, credentials.api_key, credentials.base_url)
-    if name == "crunchbase":
-        return CrunchbaseSource(client, credentials.api_key, credentials.base_url)
-    raise ValueError(f"unknown enrichment source {name!r}; known: {', '.join(SOURCE_NAMES)}")
+    adapter = get_adapter(name)
+    if adapter.local:
+        return adapter.build(client, credentials)  # type: ignore[arg-type]
+    return adapter.build(client or http_client(settings), credentials)

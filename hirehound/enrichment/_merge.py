@@ -1,7 +1,8 @@
 """Fan-in: combine what the sources returned, field by field, with a stated precedence.
 
 Precedence (first source with a value wins; the others that disagree are recorded as
-conflicts):
+conflicts) is declared by each source's registry entry (`rank`, `field_ranks`; see
+`_registry.precedence`). As shipped:
 - description, logo_url: website > clearbit > crunchbase > reference. An organization's own
   homepage is the freshest self-description and the logo it actually uses.
 - everything else (category, employee_count, founded_year, HQ, domain, website):
@@ -18,13 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hirehound.enrichment._registry import precedence
 from hirehound.enrichment._size import bucket_of
 
-DEFAULT_ORDER = ("clearbit", "crunchbase", "website", "reference")
-FIELD_ORDER: dict[str, tuple[str, ...]] = {
-    "description": ("website", "clearbit", "crunchbase", "reference"),
-    "logo_url": ("website", "clearbit", "crunchbase", "reference"),
-}
 MERGED_FIELDS = (
     "description", "category", "employee_count", "founded_year", "hq_city", "hq_region",
     "hq_country", "hq_address", "logo_url", "website", "domain", "public", "yc", "ticker",
@@ -61,7 +58,7 @@ def merge_results(results: Iterable[Mapping[str, Any] | None]) -> Merged:
             by_source[str(r["source"])] = dict(r["fields"])
     merged = Merged(sources_used=sorted(by_source))
     for name in MERGED_FIELDS:
-        order = FIELD_ORDER.get(name, DEFAULT_ORDER)
+        order = precedence(name)
         ranked = [s for s in order if s in by_source] + sorted(
             s for s in by_source if s not in order
         )

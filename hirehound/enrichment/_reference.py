@@ -9,6 +9,7 @@ import logging
 from importlib import resources
 from typing import Any
 
+from hirehound.enrichment._registry import EnrichmentAdapter, register
 from hirehound.enrichment._sources import OrgQuery, SourceResult
 from hirehound.orgs import name_key
 
@@ -90,3 +91,14 @@ class ReferenceSource:
         if fields.get("domain"):
             fields.setdefault("website", f"https://{fields['domain']}")
         return SourceResult(self.name, fields)
+
+
+# A static snapshot: the last word on every field (rank 4).
+register(EnrichmentAdapter(
+    name=ReferenceSource.name,
+    build=lambda _client, _creds: ReferenceSource(),
+    fields=("description", "category", "founded_year", "hq_city", "hq_region", "hq_country",
+            "domain", "website", "ticker", "exchange", "public", "legal_name", "yc"),
+    rank=4,
+    local=True,
+))

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hirehound.enrichment._http import SafeClient
+from hirehound.enrichment._registry import ApiCredentials, EnrichmentAdapter, register
 from hirehound.errors import EnrichmentDataError
 
 log = logging.getLogger(__name__)
@@ -382,3 +384,50 @@ class CrunchbaseSource(_KeyedApiSource):
                 }
             ),
         )
+
+
+# --- the registry entries (precedence: lower rank wins; see hirehound/enrichment/_merge.py) --
+
+
+def _keyed(cls: type[_KeyedApiSource]) -> Callable[[SafeClient, ApiCredentials | None],
+                                                    EnrichmentSource | None]:
+    def build(client: SafeClient, creds: ApiCredentials | None) -> EnrichmentSource | None:
+        if creds is None or not creds.api_key:
+            return None  # not configured: the source is simply left out
+        return cls(client, creds.api_key, creds.base_url)  # type: ignore[return-value]
+
+    return build
+
+
+# The organization's own homepage is the freshest self-description and the logo it uses.
+_OWN_WORDS = {"description": 1, "logo_url": 1}
+register(EnrichmentAdapter(
+    name=WebsiteSource.name,
+    build=lambda client, _creds: WebsiteSource(client),
+    fields=("name", "description", "title", "icon_urls", "og_image", "logo_url", "same_as",
+            "founded_year", "employee_count", "website", "hq_city", "hq_region", "hq_country",
+            "hq_address"),
+    rank=3,
+    field_ranks=_OWN_WORDS,
+))
+# Curated company databases beat page markup for everything else.
+register(EnrichmentAdapter(
+    name=ClearbitSource.name,
+    build=_keyed(ClearbitSource),
+    fields=("name", "domain", "description", "category", "employee_count", "employees_range",
+            "founded_year", "hq_city", "hq_region", "hq_country", "logo_url", "public"),
+    rank=1,
+    field_ranks={"description": 2, "logo_url": 2},
+    secret="clearbit-api-key",
+    secret_env="HIREHOUND_CLEARBIT_API_KEY",
+))
+register(EnrichmentAdapter(
+    name=CrunchbaseSource.name,
+    build=_keyed(CrunchbaseSource),
+    fields=("name", "description", "category", "employee_count", "founded_year", "hq_city",
+            "hq_region", "hq_country", "website", "logo_url"),
+    rank=2,
+    field_ranks={"description": 3, "logo_url": 3},
+    secret="crunchbase-api-key",
+    secret_env="HIREHOUND_CRUNCHBASE_API_KEY",
+))

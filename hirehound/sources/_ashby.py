@@ -9,7 +9,15 @@ from urllib.parse import unquote, urlsplit
 
 from hirehound.errors import SourceFormatError
 from hirehound.records import BadRecord, SourcePosting
-from hirehound.sources._common import as_dict, board_company, identify, text
+from hirehound.sources._adapter import SourceAdapter, register
+from hirehound.sources._common import (
+    as_dict,
+    board_company,
+    has_key,
+    identify,
+    looks_json,
+    text,
+)
 
 SOURCE = "ashby"
 # Text looked at to learn how a board spells its employer name (enough, and cheap).
@@ -91,3 +99,22 @@ def _posting(job: Any, company: str | None) -> SourcePosting | BadRecord:
         salary=salary,
         payload=job,
     )
+
+
+def _sniff(head: str) -> bool:
+    if not looks_json(head):
+        return False
+    listed = has_key(head, "isListed") or has_key(head, "descriptionPlain")
+    return has_key(head, "apiVersion") or (has_key(head, "jobUrl") and listed)
+
+
+ADAPTER = register(SourceAdapter(
+    kind=SOURCE,
+    parse=parse,
+    board_api="https://api.ashbyhq.com/posting-api/job-board/{board}?includeCompensation=true",
+    page_hosts=frozenset({"jobs.ashbyhq.com"}),
+    api_hosts=("ashbyhq.com",),
+    api_path=re.compile(r"/posting-api/job-board/"),
+    sniff=_sniff,
+    order=10,
+))

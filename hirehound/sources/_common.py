@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import csv
+import functools
 import hashlib
 import html
 import re
@@ -194,6 +196,48 @@ def salary_text(
     if not amount:
         return None
     return " ".join(p for p in (text(currency), amount, text(unit)) if p)
+
+
+# --- sniffing: what a payload's first bytes say (each adapter's `sniff` uses these) -------
+
+_HTML = re.compile(r"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<script[\s>]", re.I)
+
+
+@functools.cache
+def _key(name: str) -> re.Pattern[str]:
+    # A JSON key, not the same word inside an escaped string ("\"job_url\": ...").
+    return re.compile(rf'(?<!\\)"{re.escape(name)}"\s*:')
+
+
+def has_key(head: str, name: str) -> bool:
+    """Whether the (JSON) text has `name` as a key somewhere."""
+    return bool(_key(name).search(head))
+
+
+def looks_json(head: str) -> bool:
+    """Text that starts like a JSON document (leading BOM and whitespace already stripped)."""
+    return head[:1] in ("[", "{")
+
+
+def looks_markup(head: str) -> bool:
+    """Text that is HTML (or XML): starts with '<' or has HTML markers near the top."""
+    return not looks_json(head) and (head[:1] == "<" or bool(_HTML.search(head[:4096])))
+
+
+def dialect(header: str) -> type[csv.Dialect]:
+    """Tab-separated when the header has more tabs than commas, else comma-separated."""
+    return csv.excel_tab if header.count("\t") > header.count(",") else csv.excel
+
+
+def csv_columns(head: str) -> set[str]:
+    """The lower-cased column names of a CSV header line (empty when it is JSON or markup)."""
+    if not head or looks_json(head) or looks_markup(head):
+        return set()
+    first = head.splitlines()[0]
+    try:
+        return {c.strip().lower() for c in next(csv.reader([first], dialect(first)))}
+    except (csv.Error, StopIteration):
+        return set()
 
 
 # --- employer names from board slugs -------------------------------------------------------

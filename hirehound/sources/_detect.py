@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import csv
+import functools
 import gzip
 import re
 from pathlib import Path
-from typing import Literal, get_args
-from urllib.parse import quote, unquote, urlsplit
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from hirehound.errors import SourceFormatError
+from hirehound.sources._adapter import adapters, board_kinds, get, kinds
 
-SourceKind = Literal["ashby", "greenhouse", "lever", "jsonld", "jobspy", "generic"]
-KINDS: tuple[str, ...] = get_args(SourceKind)
+if TYPE_CHECKING:
+    SourceKind = str
+else:
+    # The registered kinds, for Prefect's parameter forms and the CLI's choices.
+    SourceKind = Literal[kinds()]
+KINDS: tuple[str, ...] = kinds()
 HEAD_BYTES = 65536
 
-_BOARD_APIS = {
-    "ashby": ("https://api.ashbyhq.com", "/posting-api/job-board/{}", "includeCompensation=true"),
-    "greenhouse": ("https://boards-api.greenhouse.io", "/v1/boards/{}/jobs", "content=true"),
-    "lever": ("https://api.lever.co", "/v0/postings/{}", "mode=json"),
-}
 # Suffixes read when a directory is given (others, e.g. LICENSE or README.md, are skipped).
 SUPPORTED_SUFFIXES = (
     ".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz",
@@ -28,53 +28,39 @@ SUPPORTED_SUFFIXES = (
 LINE_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".csv", ".csv.gz")
 
 
-def _key(name: str) -> re.Pattern[str]:
-    # A JSON key, not the same word inside an escaped string ("\"job_url\": ...").
-    return re.compile(rf'(?<!\\)"{name}"\s*:')
-
-
-_K = {k: _key(k) for k in (
-    "apiVersion", "jobUrl", "isListed", "descriptionPlain", "absolute_url", "internal_job_id",
-    "meta", "hostedUrl", "categories", "job_url", "site", "source_id", "source", "title",
-)}  # fmt: skip
-_JSONLD_TYPE = re.compile(r'(?<!\\)"@type"\s*:\s*(?:\[[^\]]*)?"[^"]*JobPosting"')
-_HTML = re.compile(r"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<script[\s>]", re.I)
-
-
 def board_url(kind: SourceKind, board: str, *, base_url: str | None = None) -> str:
     """The public board API URL for an ATS board (`base_url` replaces the host, for tests)."""
-    if kind not in _BOARD_APIS:
-        raise SourceFormatError(f"{kind!r} has no board API (use ashby, greenhouse or lever)")
-    board = board.strip().strip("/")
-    if not board:
-        raise SourceFormatError(f"empty {kind} board name")
-    host, path, query = _BOARD_APIS[kind]
-    host = base_url.rstrip("/") if base_url else host
-    return f"{host}{path.format(quote(unquote(board), safe=''))}?{query}"
+    return get(kind).board_url(board, base_url=base_url)
+
+
+@functools.cache
+def _shorthand(kinds: tuple[str, ...]) -> re.Pattern[str]:
+    names = "|".join(re.escape(k) for k in kinds)
+    return re.compile(rf"({names}):([^/\s:][^\s]*)")
 
 
 def split_shorthand(target: str) -> tuple[SourceKind, str] | None:
     """`ashby:cohere` -> ("ashby", "cohere"); None for anything else."""
-    m = re.fullmatch(r"(ashby|greenhouse|lever):([^/\s:][^\s]*)", target.strip())
+    m = _shorthand(board_kinds()).fullmatch(target.strip())
     if not m or "://" in target:
         return None
-    return m.group(1), m.group(2)  # type: ignore[return-value]
+    return m.group(1), m.group(2)
+
+
+def page_board(url: str) -> tuple[SourceKind, str] | None:
+    """(kind, board) of a hosted board page (jobs.ashbyhq.com/<board>, ...), else None."""
+    for adapter in adapters():
+        if adapter.crawlable:
+            board = adapter.board_of_page(url)
+            if board:
+                return adapter.kind, board
+    return None
 
 
 def api_url_for_page(url: str) -> tuple[SourceKind, str] | None:
     """Hosted board pages (jobs.ashbyhq.com/<board>, ...) point at their API URL."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    segs = [s for s in parts.path.split("/") if s]
-    if len(segs) != 1:
-        return None
-    if host == "jobs.ashbyhq.com":
-        return "ashby", board_url("ashby", segs[0])
-    if host in {"boards.greenhouse.io", "job-boards.greenhouse.io"}:
-        return "greenhouse", board_url("greenhouse", segs[0])
-    if host == "jobs.lever.co":
-        return "lever", board_url("lever", segs[0])
-    return None
+    found = page_board(url)
+    return (found[0], board_url(found[0], found[1])) if found else None
 
 
 def fetch_target(target: str, kind: SourceKind | None = None) -> tuple[SourceKind | None, str]:
@@ -93,60 +79,31 @@ def fetch_target(target: str, kind: SourceKind | None = None) -> tuple[SourceKin
 
 def kind_from_url(url: str) -> SourceKind | None:
     """The kind an API URL belongs to, from its host or path (None when it doesn't say)."""
-    parts = urlsplit(url)
-    host, path = (parts.hostname or "").lower(), parts.path
-    if host.endswith("ashbyhq.com") or "/posting-api/job-board/" in path:
-        return "ashby"
-    if host.endswith("greenhouse.io") or re.search(r"/v1/boards/[^/]+/jobs", path):
-        return "greenhouse"
-    if host.endswith("lever.co") or "/v0/postings/" in path:
-        return "lever"
-    lowered = path.lower()
-    if lowered.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".csv", ".csv.gz")):
+    for adapter in adapters():
+        if adapter.owns_api_url(url):
+            return adapter.kind
+    lowered = urlsplit(url).path.lower()
+    if lowered.endswith(LINE_SUFFIXES):
         return None  # generic or jobspy: only the content tells
-    if lowered.endswith((".html", ".htm")):
-        return "jsonld"
+    return _kind_by_suffix(lowered)
+
+
+def _kind_by_suffix(name: str) -> SourceKind | None:
+    for adapter in adapters():
+        if adapter.suffixes and name.endswith(adapter.suffixes):
+            return adapter.kind
     return None
 
 
 def sniff(head: bytes) -> SourceKind | None:
-    """The kind of a payload from its first bytes (keys present, HTML markers, CSV header)."""
+    """The kind of a payload from its first bytes (keys present, markup, CSV header)."""
     s = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     if not s:
         return None
-    has = lambda name: bool(_K[name].search(s))  # noqa: E731
-    if s[0] in "[{":
-        if has("apiVersion") or (has("jobUrl") and (has("isListed") or has("descriptionPlain"))):
-            return "ashby"
-        if has("absolute_url") or has("internal_job_id"):
-            return "greenhouse"
-        if has("hostedUrl") or (has("categories") and s[0] == "["):
-            return "lever"
-        if has("job_url") and has("site"):
-            return "jobspy"
-        if has("source_id") and has("source"):
-            return "generic"
-        if _JSONLD_TYPE.search(s):
-            return "jsonld"
-        if has("meta") and re.match(r'\{\s*"jobs"\s*:\s*\[\s*\]', s):
-            return "greenhouse"  # an empty Greenhouse board
-        return None
-    if s[0] == "<" or _HTML.search(s[:4096]):
-        return "jsonld"
-    first = s.splitlines()[0]
-    try:
-        cols = {c.strip().lower() for c in next(csv.reader([first], _dialect(first)))}
-    except (csv.Error, StopIteration):
-        return None
-    if {"site", "job_url"} <= cols:
-        return "jobspy"
-    if {"source", "source_id"} <= cols:
-        return "generic"
+    for adapter in adapters():
+        if adapter.sniff is not None and adapter.sniff(s):
+            return adapter.kind
     return None
-
-
-def _dialect(header: str) -> type[csv.Dialect]:
-    return csv.excel_tab if header.count("\t") > header.count(",") else csv.excel
 
 
 def read_head(path: Path) -> bytes:
@@ -184,26 +141,26 @@ def detect_kind(target: str, head: bytes | None = None) -> SourceKind:
             raise SourceFormatError(
                 f"{target}: cannot tell the source kind from the URL"
                 + (" or its content" if head is not None else "")
-                + f"; pass one of {', '.join(KINDS)}"
+                + f"; pass one of {', '.join(kinds())}"
             )
         return kind
     path = Path(target)
     if path.is_dir():
-        kinds = {detect_kind(str(p)) for p in files_in(path)}
-        if len(kinds) != 1:
-            found = ", ".join(sorted(kinds)) or "no supported files"
+        found_kinds = {detect_kind(str(p)) for p in files_in(path)}
+        if len(found_kinds) != 1:
+            found = ", ".join(sorted(found_kinds)) or "no supported files"
             raise SourceFormatError(f"{path}: directory holds {found}; give the kind per file")
-        return kinds.pop()
+        return found_kinds.pop()
     if not path.exists():
         raise SourceFormatError(f"{path}: no such file or directory")
-    name = path.name.lower()
-    if name.endswith((".html", ".htm", ".html.gz", ".htm.gz")):
-        return "jsonld"
+    by_name = _kind_by_suffix(path.name.lower())
+    if by_name is not None:
+        return by_name
     kind = sniff(head if head is not None else read_head(path))
     if kind is None:
         raise SourceFormatError(
             f"{path}: cannot tell the source kind from its name or first bytes; "
-            f"pass one of {', '.join(KINDS)}"
+            f"pass one of {', '.join(kinds())}"
         )
     return kind
 

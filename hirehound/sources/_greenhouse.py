@@ -9,9 +9,12 @@ from urllib.parse import unquote, urlsplit
 
 from hirehound.errors import SourceFormatError
 from hirehound.records import BadRecord, SourcePosting
+from hirehound.sources._adapter import SourceAdapter, register
 from hirehound.sources._common import (
+    has_key,
     host_of,
     identify,
+    looks_json,
     salary_text,
     slug_to_name,
     text,
@@ -116,3 +119,24 @@ def _posting(job: Any, token: str | None) -> SourcePosting | BadRecord:
         salary=_pay(job),
         payload=job,
     )
+
+
+def _sniff(head: str) -> bool:
+    if not looks_json(head):
+        return False
+    if has_key(head, "absolute_url") or has_key(head, "internal_job_id"):
+        return True
+    # An empty board: nothing but the wrapper.
+    return has_key(head, "meta") and bool(re.match(r'\{\s*"jobs"\s*:\s*\[\s*\]', head))
+
+
+ADAPTER = register(SourceAdapter(
+    kind=SOURCE,
+    parse=parse,
+    board_api="https://boards-api.greenhouse.io/v1/boards/{board}/jobs?content=true",
+    page_hosts=frozenset({"boards.greenhouse.io", "job-boards.greenhouse.io"}),
+    api_hosts=("greenhouse.io",),
+    api_path=re.compile(r"/v1/boards/[^/]+/jobs"),
+    sniff=_sniff,
+    order=20,
+))

@@ -10,9 +10,12 @@ from typing import Any
 
 from hirehound.errors import SourceFormatError
 from hirehound.records import BadRecord, SourcePosting
+from hirehound.sources._adapter import SourceAdapter, register
 from hirehound.sources._common import (
     bad,
     host_of,
+    looks_json,
+    looks_markup,
     salary_text,
     stable_id,
     text,
@@ -183,3 +186,20 @@ def _posting(item: dict[str, Any], page_url: str | None) -> SourcePosting | BadR
         salary=_salary(item.get("baseSalary")) or _salary(item.get("estimatedSalary")),
         payload=item,
     )
+
+
+_JSONLD_TYPE = re.compile(r'(?<!\\)"@type"\s*:\s*(?:\[[^\]]*)?"[^"]*JobPosting"')
+
+
+def _sniff(head: str) -> bool:
+    return bool(_JSONLD_TYPE.search(head)) if looks_json(head) else looks_markup(head)
+
+
+ADAPTER = register(SourceAdapter(
+    kind=SOURCE,
+    parse=parse,
+    sniff=_sniff,
+    order=60,
+    suffixes=(".html", ".htm", ".html.gz", ".htm.gz"),
+    takes_text=True,
+))

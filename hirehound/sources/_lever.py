@@ -10,11 +10,14 @@ from urllib.parse import unquote, urlsplit
 
 from hirehound.errors import SourceFormatError
 from hirehound.records import BadRecord, SourcePosting
+from hirehound.sources._adapter import SourceAdapter, register
 from hirehound.sources._common import (
     as_dict,
     epoch_ms_to_iso,
+    has_key,
     host_of,
     identify,
+    looks_json,
     salary_text,
     slug_to_name,
     text,
@@ -161,3 +164,21 @@ def _posting(job: Any, site: str | None) -> SourcePosting | BadRecord:
         salary=salary,
         payload=job,
     )
+
+
+def _sniff(head: str) -> bool:
+    return looks_json(head) and (
+        has_key(head, "hostedUrl") or (has_key(head, "categories") and head[0] == "[")
+    )
+
+
+ADAPTER = register(SourceAdapter(
+    kind=SOURCE,
+    parse=parse,
+    board_api="https://api.lever.co/v0/postings/{board}?mode=json",
+    page_hosts=frozenset({"jobs.lever.co"}),
+    api_hosts=("lever.co",),
+    api_path=re.compile(r"/v0/postings/"),
+    sniff=_sniff,
+    order=30,
+))

@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,8 @@ import httpx
 from hirehound.errors import SourceFormatError
 from hirehound.records import BadRecord, SourcePosting
 from hirehound.settings import Settings
-from hirehound.sources import _ashby, _greenhouse, _jsonld, _lever
-from hirehound.sources._common import LineDecoder, bad, decode_bytes
+from hirehound.sources._adapter import Getter, SourceAdapter, get
+from hirehound.sources._common import LineDecoder, bad, decode_bytes, dialect
 from hirehound.sources._detect import (
     LINE_SUFFIXES,
     SourceKind,
@@ -28,7 +28,6 @@ from hirehound.sources._detect import (
     read_head,
 )
 from hirehound.sources._http import BeforeRequest, fetch_conditional
-from hirehound.sources._records import generic_posting, jobspy_posting
 
 log = logging.getLogger(__name__)
 
@@ -38,36 +37,56 @@ _GIVE_UP_AFTER = 20
 # Long descriptions in CSV cells exceed the csv module's 128 kB default field limit.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
-_DOC_PARSERS: dict[str, Callable[..., Iterator[Item]]] = {
-    "ashby": _ashby.parse,
-    "greenhouse": _greenhouse.parse,
-    "lever": _lever.parse,
-    "jsonld": _jsonld.parse,
-}
-_RECORD_MAPPERS: dict[str, Callable[[Any], Item]] = {
-    "jobspy": jobspy_posting,
-    "generic": generic_posting,
-}
+def _adapter(kind: str) -> SourceAdapter:
+    try:
+        return get(kind)
+    except SourceFormatError:
+        raise SourceFormatError(f"unknown source kind {kind!r}") from None
+
+
+def _mapper(kind: str) -> Any:
+    return _adapter(kind).record
 
 
 def parse_payload(
     kind: SourceKind, data: bytes | str | dict[str, Any] | list[Any], *, origin: str = ""
 ) -> Iterator[Item]:
     """Map one payload already in memory (a board response, a page, records) onto postings."""
-    if kind not in _DOC_PARSERS and kind not in _RECORD_MAPPERS:
-        raise SourceFormatError(f"unknown source kind {kind!r}")
+    adapter = _adapter(kind)
     if isinstance(data, bytes):
         data = decode_bytes(data)
-    if kind in _DOC_PARSERS:
-        if isinstance(data, str) and (kind != "jsonld" or data.lstrip()[:1] in ("{", "[")):
+    if adapter.parse is not None:
+        if isinstance(data, str) and (
+            not adapter.takes_text or data.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
+        ):
             data = _loads(data, origin)
-        return _DOC_PARSERS[kind](data, origin=origin)
-    mapper = _RECORD_MAPPERS[kind]
+        return adapter.parse(data, origin=origin)
+    mapper = adapter.record
+    assert mapper is not None  # an adapter has parse or record (checked when it is made)
     if isinstance(data, dict):
         return iter([mapper(data)])
     if isinstance(data, list):
         return (mapper(rec) for rec in data)
     return _records_from_text(kind, data, origin)
+
+
+def complete_payload(
+    kind: SourceKind,
+    body: bytes,
+    url: str,
+    *,
+    settings: Settings,
+    client: httpx.Client | None = None,
+    before_request: BeforeRequest | None = None,
+    previous: Callable[[], Mapping[str, Any]] | None = None,
+) -> bytes:
+    """The whole payload of a board from its first response: sources whose API pages or
+    keeps the description elsewhere fetch the rest here (the same client and hooks).
+    `previous()` gives the payloads the board listed last time (see `Getter`)."""
+    adapter = _adapter(kind)
+    if adapter.complete is None:
+        return body
+    return adapter.complete(body, url, Getter(settings, client, before_request, previous))
 
 
 def _loads(raw: str, origin: str) -> Any:
@@ -81,14 +100,14 @@ def _records_from_text(kind: SourceKind, data: str, origin: str) -> Iterator[Ite
     stripped = data.lstrip("\ufeff \t\r\n")
     if stripped[:1] == "[":
         records = _loads(stripped, origin)
-        return (_RECORD_MAPPERS[kind](rec) for rec in records)
+        return (_mapper(kind)(rec) for rec in records)
     if stripped[:1] == "{":
         return _jsonl(kind, (line for line in stripped.splitlines()), origin)
     return _csv(kind, iter(stripped.splitlines(keepends=True)), origin)
 
 
 def _jsonl(kind: SourceKind, lines: Iterable[str], origin: str) -> Iterator[Item]:
-    mapper = _RECORD_MAPPERS[kind]
+    mapper = _mapper(kind)
     good = failed = 0
     for n, line in enumerate(lines, 1):
         line = line.strip()
@@ -110,20 +129,18 @@ def _jsonl(kind: SourceKind, lines: Iterable[str], origin: str) -> Iterator[Item
 
 
 def _csv(kind: SourceKind, lines: Iterator[str], origin: str) -> Iterator[Item]:
-    mapper = _RECORD_MAPPERS[kind]
+    mapper = _mapper(kind)
     try:
         header = next(lines)
     except StopIteration:
         return
-    dialect = csv.excel_tab if header.count("\t") > header.count(",") else csv.excel
-
     def rejoin() -> Iterator[str]:
         yield header
         yield from lines
 
-    reader = csv.DictReader(rejoin(), dialect=dialect)
+    reader = csv.DictReader(rejoin(), dialect=dialect(header))
     fields = {f.strip().lower() for f in reader.fieldnames or []}
-    required = {"site", "job_url"} if kind == "jobspy" else {"source", "source_id"}
+    required = _adapter(kind).columns
     if not required <= fields:
         raise SourceFormatError(
             f"{origin}: CSV header lacks {', '.join(sorted(required - fields))} for {kind}"
@@ -157,7 +174,7 @@ def read_file(path: Path, kind: SourceKind | None = None) -> Iterator[Item]:
     kind = kind or detect_kind(str(path))
     origin = str(path)
     try:
-        if kind in _RECORD_MAPPERS and _is_line_based(path):
+        if _adapter(kind).record is not None and _is_line_based(path):
             name = path.name.lower()
             first = read_head(path).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
             lines = _open_lines(path)
@@ -202,6 +219,8 @@ def read_postings(
         body = fetch_conditional(target, settings=settings, client=client,
                                  before_request=before_request).body
         kind = kind or detect_kind(target, head=body[:65536])
+        body = complete_payload(kind, body, target, settings=settings, client=client,
+                                before_request=before_request)
         log.info("fetched %s (%d bytes) as %s", target, len(body), kind)
         yield from parse_payload(kind, body, origin=target)
         return

@@ -6,7 +6,18 @@ import re
 from typing import Any
 
 from hirehound.records import BadRecord, SourcePosting
-from hirehound.sources._common import as_bool, bad, host_of, salary_text, stable_id, text
+from hirehound.sources._adapter import SourceAdapter, register
+from hirehound.sources._common import (
+    as_bool,
+    bad,
+    csv_columns,
+    has_key,
+    host_of,
+    looks_json,
+    salary_text,
+    stable_id,
+    text,
+)
 
 JOBSPY = "jobspy"
 GENERIC_FIELDS = (
@@ -114,3 +125,29 @@ def generic_posting(rec: Any, *, default_source: str = "generic") -> SourcePosti
         salary=text(rec.get("salary")),
         payload=rec,
     )
+
+
+_JOBSPY_COLUMNS = frozenset({"site", "job_url"})
+_GENERIC_COLUMNS = frozenset({"source", "source_id"})
+
+
+def _sniff_jobspy(head: str) -> bool:
+    if looks_json(head):
+        return has_key(head, "job_url") and has_key(head, "site")
+    return csv_columns(head) >= _JOBSPY_COLUMNS
+
+
+def _sniff_generic(head: str) -> bool:
+    if looks_json(head):
+        return has_key(head, "source_id") and has_key(head, "source")
+    return csv_columns(head) >= _GENERIC_COLUMNS
+
+
+# Flat records: JSON lists, JSON lines or CSV, one record at a time.
+JOBSPY_ADAPTER = register(SourceAdapter(
+    kind=JOBSPY, record=jobspy_posting, sniff=_sniff_jobspy, order=40, columns=_JOBSPY_COLUMNS,
+))
+GENERIC_ADAPTER = register(SourceAdapter(
+    kind="generic", record=generic_posting, sniff=_sniff_generic, order=50,
+    columns=_GENERIC_COLUMNS,
+))

@@ -593,3 +593,124 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet test output
         pass
+
+
+# -- boards of the other ATS kinds ------------------------------------------------------------
+
+SR_PREFIX = "/v1/companies/"
+PERSONIO_PREFIX = "/personio/"
+# Detail-only fields of a SmartRecruiters posting: the list leaves them out.
+_SR_DETAIL_ONLY = ("jobAd", "applyUrl", "postingUrl", "referralUrl", "active", "visibility")
+
+
+class AtsBoards:
+    """SmartRecruiters and Personio boards on 127.0.0.1, served from recorded payloads.
+
+    SmartRecruiters: the postings list pages (`offset`/`limit`/`totalFound`, no descriptions)
+    and one detail per posting; Personio: the XML feed. Every answer carries an ETag and
+    honours If-None-Match (304), as the real APIs' CDNs do. `drop(kind, board, id)` takes a
+    posting off its board, so a test sees the crawl close it.
+
+        with AtsBoards(smartrecruiters={"Acme": doc}, personio={"acme": xml}) as boards:
+            url = boards.url("smartrecruiters", "Acme")
+    """
+
+    def __init__(
+        self,
+        smartrecruiters: dict[str, dict[str, Any]] | None = None,
+        personio: dict[str, str] | None = None,
+        page_size: int = 100,
+    ) -> None:
+        import xml.etree.ElementTree as ET
+
+        self._sr = {b: [dict(p) for p in doc["content"]]
+                    for b, doc in (smartrecruiters or {}).items()}
+        self._personio = {b: ET.fromstring(x.encode()) for b, x in (personio or {}).items()}
+        self.page_size = page_size
+        self.requests: list[tuple[str, int, dict[str, str]]] = []  # (path?query, status, headers)
+        self._lock = threading.Lock()
+        self._stack: contextlib.ExitStack | None = None
+        self.base_url = ""
+
+    def url(self, kind: str, board: str) -> str:
+        """The board's API URL (what `hirehound sources add --kind <kind>` takes)."""
+        if kind == "smartrecruiters":
+            return f"{self.base_url}{SR_PREFIX}{quote(board, safe='')}/postings?limit=100"
+        if kind == "personio":
+            return f"{self.base_url}{PERSONIO_PREFIX}{quote(board, safe='')}/xml"
+        raise ValueError(f"no {kind} boards here")
+
+    def ids(self, kind: str, board: str) -> list[str]:
+        """The posting ids the board lists now."""
+        with self._lock:
+            if kind == "smartrecruiters":
+                return [str(p["id"]) for p in self._sr[board]]
+            return [p.findtext("id") or "" for p in self._personio[board].iter("position")]
+
+    def drop(self, kind: str, board: str, posting_id: str) -> None:
+        """Take a posting off a board (the list, its detail, the feed)."""
+        with self._lock:
+            if kind == "smartrecruiters":
+                self._sr[board] = [p for p in self._sr[board] if str(p["id"]) != posting_id]
+            else:
+                root = self._personio[board]
+                for p in list(root.iter("position")):
+                    if p.findtext("id") == posting_id:
+                        root.remove(p)
+
+    def __enter__(self) -> AtsBoards:
+        from tests.support.httpserver import serve
+
+        self._stack = contextlib.ExitStack()
+        self.base_url = self._stack.enter_context(serve(self._handle))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._stack is not None:
+            self._stack.close()
+
+    def _handle(self, req: Any) -> Any:
+        from tests.support.httpserver import Response
+
+        status, body, ctype = self._answer(req.path, {k: v[0] for k, v in req.query.items()})
+        headers = {"Content-Type": ctype}
+        if status == 200:
+            etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+            headers["ETag"] = etag
+            if req.headers.get("if-none-match") == etag:
+                status, body = 304, b""
+        query = "&".join(f"{k}={v[0]}" for k, v in sorted(req.query.items()))
+        with self._lock:
+            self.requests.append((req.path + (f"?{query}" if query else ""), status,
+                                  {k: req.headers[k] for k in LOGGED_HEADERS
+                                   if k in req.headers}))
+        return Response(status, body, headers)
+
+    def _answer(self, path: str, query: dict[str, str]) -> tuple[int, bytes, str]:
+        import xml.etree.ElementTree as ET
+
+        not_found = (404, b'{"message": "not found"}', "application/json")
+        with self._lock:
+            if path.startswith(SR_PREFIX):
+                parts = [unquote(p) for p in path[len(SR_PREFIX):].split("/")]
+                postings = self._sr.get(parts[0])
+                if postings is None or len(parts) < 2 or parts[1] != "postings":
+                    return not_found
+                if len(parts) == 3:  # one posting's detail
+                    found = [p for p in postings if str(p["id"]) == parts[2]]
+                    return (200, json.dumps(found[0]).encode(), "application/json") if found \
+                        else not_found
+                offset = int(query.get("offset", 0))
+                limit = min(int(query.get("limit", self.page_size)), self.page_size)
+                page = [{k: v for k, v in p.items() if k not in _SR_DETAIL_ONLY}
+                        for p in postings[offset:offset + limit]]
+                doc = {"offset": offset, "limit": limit, "totalFound": len(postings),
+                       "content": page}
+                return 200, json.dumps(doc).encode(), "application/json"
+            if path.startswith(PERSONIO_PREFIX) and path.endswith("/xml"):
+                root = self._personio.get(unquote(path[len(PERSONIO_PREFIX):-len("/xml")]))
+                if root is None:
+                    return not_found
+                xml = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root)
+                return 200, xml, "text/xml; charset=UTF-8"
+        return not_found
