@@ -4,6 +4,7 @@ bind). Enrichment's limit is shown in test_enrichment_flow."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import threading
@@ -54,10 +55,13 @@ def limit(prefect_harness: None) -> Iterator[Callable[[str], None]]:
     """Create a one-slot global limit by name (deleted after the test)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectNotFound
 
     made: list[str] = []
 
     def create(name: str) -> None:
+        with get_client(sync_client=True) as client, contextlib.suppress(ObjectNotFound):
+            client.delete_global_concurrency_limit_by_name(name)  # one slot, whoever made it
         with get_client(sync_client=True) as client:
             client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name,
                                                                                 limit=1))

@@ -15,13 +15,20 @@ URL = "postgresql+psycopg://hound:s3cr%40t@db.internal:5433/corpus?sslmode=requi
 
 @pytest.fixture
 def no_blocks(prefect_harness: None) -> Iterator[None]:
-    """Neither document exists before or after the test (the harness is shared)."""
+    """Neither document exists before the test, and nothing setup made is left after it: the
+    harness is shared, and its limits and automations would bind other tests' runs."""
+    import contextlib
+    import uuid
+
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
     from blocks import DATABASE_BLOCK, SETTINGS_BLOCK
+    from deployments.setup import QUEUES, RATE_LIMITS, desired_automations
+    from deployments.setup._config import SetupConfig
+    from hirehound.concerns import WORK_POOL
 
-    def drop() -> None:
+    def drop(everything: bool) -> None:
         with get_client(sync_client=True) as client:
             for slug, name in (("hirehound-settings", SETTINGS_BLOCK),
                                ("sqlalchemy-connector", DATABASE_BLOCK)):
@@ -30,10 +37,20 @@ def no_blocks(prefect_harness: None) -> Iterator[None]:
                 except ObjectNotFound:
                     continue
                 client.delete_block_document(doc.id)
+            if not everything:
+                return
+            for limit in [*QUEUES, *RATE_LIMITS]:
+                with contextlib.suppress(ObjectNotFound):
+                    client.delete_global_concurrency_limit_by_name(limit)
+            for automation in desired_automations(SetupConfig(), alert_block_id=uuid.uuid4()):
+                for found in client.read_automations_by_name(automation.name):
+                    client.delete_automation(found.id)
+            with contextlib.suppress(ObjectNotFound):
+                client.delete_work_pool(WORK_POOL)
 
-    drop()
+    drop(everything=False)
     yield
-    drop()
+    drop(everything=True)
 
 
 def _actions(report: object) -> dict[tuple[str, str], str]:
