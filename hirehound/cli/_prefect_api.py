@@ -67,6 +67,12 @@ class Api:
     def close(self) -> None:
         """Stop the server when it was to live only as long as this command."""
         if self.stop_at_exit and self.process is not None and self.process.poll() is None:
+            if "prefect" in sys.modules:  # its logs and events reach the API before it stops
+                from prefect.events.worker import EventsWorker
+                from prefect.logging.handlers import APILogWorker
+
+                APILogWorker.drain_all(timeout=10, at_exit=False)
+                EventsWorker.drain_all(timeout=10, at_exit=False)
             self.process.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=10)
