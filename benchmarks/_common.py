@@ -375,15 +375,29 @@ def clone_corpus(target: int) -> int:
                          {"o": CLONE_OFFSET}).scalar_one()
         k = s.execute(text("select coalesce(max(id) / :o, 0) from postings"),
                       {"o": CLONE_OFFSET}).scalar_one()
-    while have < target:
-        k += 1
-        n = min(base, target - have)
+    # The search indexes (GIN, HNSW) are dropped while copying and built again after: one
+    # build is several times cheaper than as many single inserts.
+    with db.transaction() as s:
+        indexes = s.execute(text(
+            "select indexname, indexdef from pg_indexes where tablename in "
+            "('search_documents', 'search_vectors') and indexdef ~* 'using (gin|hnsw)'")).all()
+        for name, _ in indexes:
+            s.execute(text(f'drop index "{name}"'))
+    try:
+        while have < target:
+            k += 1
+            n = min(base, target - have)
+            with db.transaction() as s:
+                cutoff = s.execute(text(
+                    "select max(id) from (select id from postings where id < :o order by id "
+                    "limit :n) x"), {"o": CLONE_OFFSET, "n": n}).scalar_one()
+                _clone_round(s, k, cutoff)
+            have += n
+    finally:
         with db.transaction() as s:
-            cutoff = s.execute(text(
-                "select max(id) from (select id from postings where id < :o order by id "
-                "limit :n) x"), {"o": CLONE_OFFSET, "n": n}).scalar_one()
-            _clone_round(s, k, cutoff)
-        have += n
+            s.execute(text("set local maintenance_work_mem = '256MB'"))
+            for _, ddl in indexes:
+                s.execute(text(ddl))
     with db.engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("vacuum analyze"))
         for seq_table in ("raw_postings", "organizations", "duplicate_clusters"):
@@ -450,8 +464,9 @@ def _clone_round(s: Any, k: int, cutoff: int) -> None:
         # search vectors: the original's plus that of the posting `k` places further on
         """insert into search_vectors (cluster_id, posting_id, embedding)
            select v.cluster_id + :o, v.posting_id + :o, v.embedding + w.embedding
-           from (select *, row_number() over (order by cluster_id) as rn from search_vectors
-                 where cluster_id < :base and posting_id <= :cut) v
+           from (select *, row_number() over (order by cluster_id) as rn from search_vectors s
+                 where exists (select 1 from duplicate_clusters c
+                               where c.id = s.cluster_id + :o)) v
            join (select embedding, row_number() over (order by cluster_id) as rn
                  from search_vectors where cluster_id < :base) w
              on w.rn = (v.rn + :k * 7) % (select count(*) from search_vectors
