@@ -254,6 +254,9 @@ def serve(port: int, idle_s: float) -> None:
                                            log_level="error", lifespan="on"))
 
     def stop_when_idle() -> None:
+        while not server.started and not server.should_exit:  # the start (migrations) is
+            time.sleep(0.5)                                   # not idleness
+        watch.last = time.monotonic()
         while not server.should_exit:
             time.sleep(min(5.0, idle_s))
             if watch.open == 0 and time.monotonic() - watch.last > idle_s:
