@@ -113,8 +113,10 @@ def _role(p: psutil.Process) -> str:
     if name.startswith("postgres"):
         return "postgresql"
     cmd = " ".join(p.cmdline())
-    if "uvicorn" in cmd or ("prefect" in cmd and "server" in cmd):
+    if "uvicorn" in cmd or "_prefect_api" in cmd or ("prefect" in cmd and "server" in cmd):
         return "prefect server"
+    if "hirehound" in cmd and " ingest " in f"{cmd} ":
+        return "cli process"
     if "multiprocessing" in cmd or "forkserver" in cmd:
         return "cpu pool"
     return name
@@ -129,8 +131,10 @@ class RssSampler:
     """
 
     def __init__(
-        self, extra_roots: Callable[[], set[int]] = set, interval: float = 1.0, pss_every: int = 3
+        self, extra_roots: Callable[[], set[int]] = set, interval: float = 1.0, pss_every: int = 3,
+        include_self: bool = True,
     ) -> None:
+        self._self = {os.getpid()} if include_self else set()
         self.peak: dict[str, int] = defaultdict(int)
         self.peak_single: dict[str, int] = defaultdict(int)
         self.peak_total = 0  # PSS sum over all processes
@@ -157,7 +161,7 @@ class RssSampler:
             total = rss_sum = 0
             per: dict[str, int] = defaultdict(int)
             pss: dict[str, int] = defaultdict(int)
-            for p in _tree({os.getpid(), *self._roots()}):
+            for p in _tree({*self._self, *self._roots()}):
                 try:
                     info = p.memory_full_info() if full else p.memory_info()
                     name = "python(main)" if p.pid == os.getpid() else p.name()
@@ -242,3 +246,231 @@ class StepTimer:
 def timer() -> Iterator[Callable[[], float]]:
     t0 = time.perf_counter()
     yield lambda: time.perf_counter() - t0
+
+
+# -- the realistic mix (issue 15) -----------------------------------------------------------
+
+JOBSPY = SHARED / "postings" / "jobspy_israel"
+UBER = SHARED / "postings" / "uber_careers.json.gz"
+DEDUP_DEV = SHARED / "dedup" / "postings.jsonl.gz"
+
+
+def _uber_records() -> list[dict[str, Any]]:
+    """Uber's careers postings in the generic import shape (the project has no Uber adapter:
+    `hirehound ingest` reads them as a generic JSONL file, as a user would convert them)."""
+    with gzip.open(require(UBER), "rt", encoding="utf-8") as fh:
+        data = json.load(fh)
+    out = []
+    for j in data.get("jobs") or []:
+        url = j.get("url") or ""
+        out.append({
+            "source": "uber", "source_id": url.rstrip("/").rsplit("/", 1)[-1] or url,
+            "url": url, "title": j.get("title"), "company": data.get("name") or "Uber",
+            "location": j.get("location") or "; ".join(j.get("locations") or []) or None,
+            "description": j.get("description"),
+        })
+    return out
+
+
+def realistic_mix(
+    out_dir: Path, reposts: int = 1200, seed: int = 15
+) -> tuple[list[str], dict[str, int]]:
+    """Write the realistic workload once, as files `hirehound ingest` reads; returns the targets
+    (in ingestion order) and how many postings of each kind they hold.
+
+    Every source in ../shared/data, mostly postings the project has never seen:
+    - the 4,429 real Ashby postings (219 board files, as fetched);
+    - ~1,065 JobSpy postings (Glassdoor, LinkedIn, Google, Apple, ...; a few real
+      cross-board duplicates among them), as JobSpy writes them;
+    - 776 Uber careers postings (Markdown), as a generic JSONL file;
+    - the dedup dev set's 860 derived postings (cross-board reposts, edited reposts, scraped
+      Markdown and truncated aggregator copies of Ashby postings above, and aggregator-only
+      copies), generic JSONL; its 1,500 originals are left out: they are the Ashby postings
+      above under the same (source, id);
+    - `reposts` Ashby postings re-posted later with fresh ids (exact copies, as in real
+      crawls), drawn at random (seeded), in board files read last.
+    About a quarter of the postings are duplicates of another.
+    """
+    import random
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    ashby_dir = out_dir / "ashby"
+    ashby_dir.mkdir(exist_ok=True)
+    boards: list[tuple[str, dict[str, Any]]] = []
+    ashby_ids: set[str] = set()
+    for f in sorted(require(ASHBY).glob("*.json.gz")):
+        raw = f.read_bytes()
+        (ashby_dir / f.name).write_bytes(raw)
+        data = json.loads(gzip.decompress(raw))
+        boards.append((f.name, data))
+        ashby_ids.update(str(j["id"]) for j in data.get("jobs") or [])
+    counts["ashby"] = len(ashby_ids)
+
+    jobspy_dir = out_dir / "jobspy"
+    jobspy_dir.mkdir(exist_ok=True)
+    n = 0
+    for f in sorted(require(JOBSPY).glob("*.json")):
+        (jobspy_dir / f.name).write_bytes(f.read_bytes())
+        n += len(json.loads(f.read_text(encoding="utf-8")))
+    counts["jobspy"] = n
+
+    uber = _uber_records()
+    (out_dir / "uber.jsonl").write_text("".join(json.dumps(r) + "\n" for r in uber),
+                                        encoding="utf-8")
+    counts["uber"] = len(uber)
+
+    with gzip.open(require(DEDUP_DEV), "rt", encoding="utf-8") as fh:
+        copies = [r for r in map(json.loads, fh)
+                  if not (r["source"] == "ashby" and r["source_id"] in ashby_ids)]
+    (out_dir / "dedup_copies.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in copies), encoding="utf-8")
+    counts["dedup_copies"] = len(copies)
+
+    rng = random.Random(seed)
+    every = [(name, data, j) for name, data in boards for j in data.get("jobs") or []]
+    picked = rng.sample(every, min(reposts, len(every)))
+    repost_dir = out_dir / "reposts"
+    repost_dir.mkdir(exist_ok=True)
+    by_board: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
+    for name, data, j in picked:
+        by_board.setdefault(name, (data, []))[1].append(
+            {**j, "id": f"{j['id']}-repost", "jobUrl": f"{j.get('jobUrl')}?repost=1"})
+    for name, (data, jobs) in by_board.items():
+        with gzip.open(repost_dir / name, "wt", encoding="utf-8") as fh:
+            json.dump({**data, "jobs": jobs}, fh)
+    counts["ashby_reposts"] = len(picked)
+    targets = [str(ashby_dir), str(jobspy_dir), str(out_dir / "uber.jsonl"),
+               str(out_dir / "dedup_copies.jsonl"), str(repost_dir)]
+    return targets, counts
+
+
+# -- a large corpus in seconds (scaling.py, search_latency.py) ----------------------------------
+
+CLONE_OFFSET = 10_000_000  # clone k of posting i has id i + k * CLONE_OFFSET
+
+
+def clone_corpus(target: int) -> int:
+    """Grow the corpus to `target` postings by copying, in SQL, postings the pipeline stored.
+
+    Ingesting 100k postings takes ~20 minutes on this machine; copying takes seconds. Each
+    copy round k takes the pipeline's own postings (ids below CLONE_OFFSET) in id order and
+    writes them again with: new ids; a new employer per original employer (name + " #k"),
+    so employers keep their real sizes and per-employer lookups do not grow with the copies;
+    distinct source ids, URLs and content hashes; MinHash and attribute band keys XORed with
+    a per-round constant (no copy is a near-duplicate candidate of anything); its own
+    duplicate cluster (its original's members become its members); the same search document
+    (the same words: posting lists grow as they would with more postings of the same kinds)
+    and, in search_vectors, the sum of its original's vector and another posting's (so the
+    HNSW graph holds distinct points spread like real ones, not 20 copies of each). Skills,
+    embeddings and fingerprints are copied as they are. Returns the corpus size.
+    """
+    from sqlalchemy import text
+
+    from hirehound.storage import db
+
+    with db.transaction() as s:
+        have = s.execute(text("select count(*) from postings")).scalar_one()
+        base = s.execute(text("select count(*) from postings where id < :o"),
+                         {"o": CLONE_OFFSET}).scalar_one()
+        k = s.execute(text("select coalesce(max(id) / :o, 0) from postings"),
+                      {"o": CLONE_OFFSET}).scalar_one()
+    # The search indexes (GIN, HNSW) are dropped while copying and built again after: one
+    # build is several times cheaper than as many single inserts.
+    with db.transaction() as s:
+        indexes = s.execute(text(
+            "select indexname, indexdef from pg_indexes where tablename in "
+            "('search_documents', 'search_vectors') and indexdef ~* 'using (gin|hnsw)'")).all()
+        for name, _ in indexes:
+            s.execute(text(f'drop index "{name}"'))
+    try:
+        while have < target:
+            k += 1
+            n = min(base, target - have)
+            with db.transaction() as s:
+                cutoff = s.execute(text(
+                    "select max(id) from (select id from postings where id < :o order by id "
+                    "limit :n) x"), {"o": CLONE_OFFSET, "n": n}).scalar_one()
+                _clone_round(s, k, cutoff)
+            have += n
+    finally:
+        with db.transaction() as s:
+            s.execute(text("set local maintenance_work_mem = '256MB'"))
+            for _, ddl in indexes:
+                s.execute(text(ddl))
+    with db.engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("vacuum analyze"))
+        for seq_table in ("raw_postings", "organizations", "duplicate_clusters"):
+            conn.execute(text(
+                f"select setval(pg_get_serial_sequence('{seq_table}', 'id'), "
+                f"(select max(id) from {seq_table}))"))
+    return have
+
+
+def _clone_round(s: Any, k: int, cutoff: int) -> None:
+    from sqlalchemy import text
+
+    p = {"k": k, "o": k * CLONE_OFFSET, "base": CLONE_OFFSET, "cut": cutoff,
+         "x": (k * 0x9E3779B97F4A7C15) % (2**63)}
+    sql = [
+        # employers of the copied postings, one new employer per original
+        """insert into organizations (id, name, normalized_name, domain, industry, size_bucket)
+           select o.id + :o, o.name || ' #' || :k, o.normalized_name || ' ' || :k, o.domain,
+                  o.industry, o.size_bucket
+           from organizations o where o.id < :base and o.id in (
+             select organization_id from postings where id <= :cut)""",
+        """insert into raw_postings (id, source, source_id, url, payload, record, content_hash)
+           select id + :o, source, source_id || '-c' || :k, url || '#c' || :k, payload, record,
+                  md5(content_hash || :k)
+           from raw_postings where id <= :cut""",
+        """insert into duplicate_clusters (id, canonical_posting_id, size)
+           select c.id + :o, c.canonical_posting_id + :o, c.size from duplicate_clusters c
+           where c.id < :base and c.canonical_posting_id <= :cut""",
+        """insert into postings (
+             id, source, source_id, url, canonical_url, title, company,
+             organization_id, location_raw, city, region, country, remote, lat,
+             lon, employment_type, date_posted, valid_through, salary_min,
+             salary_max, salary_currency, salary_period, description_html,
+             description_text, description_truncated, content_hash,
+             quality_score, quality_missing, spam_score, is_spam, spam_reasons,
+             status, status_reason, cluster_id, dedup_kind, dedup_of, step,
+             published_at, last_seen_at, created_at, updated_at
+           ) select
+             id + :o, source, source_id || '-c' || :k, url || '#c' || :k,
+             canonical_url || '#c' || :k, title, company || ' #' || :k, organization_id + :o,
+             location_raw, city, region, country, remote, lat, lon, employment_type,
+             date_posted, valid_through, salary_min, salary_max, salary_currency,
+             salary_period, description_html, description_text, description_truncated,
+             md5(content_hash || :k), quality_score, quality_missing, spam_score, is_spam,
+             spam_reasons, status, status_reason,
+             case when exists (select 1 from duplicate_clusters c
+                               where c.id = postings.cluster_id + :o) then cluster_id + :o end,
+             dedup_kind, dedup_of + :o, step, published_at, last_seen_at, created_at, updated_at
+           from postings where id <= :cut""",
+        """insert into posting_embeddings
+           select posting_id + :o, organization_id + :o, title, description, combined
+           from posting_embeddings where posting_id <= :cut""",
+        """insert into search_documents select posting_id + :o, document
+           from search_documents where posting_id <= :cut""",
+        """insert into posting_skills select posting_id + :o, skill_id
+           from posting_skills where posting_id <= :cut""",
+        """insert into dedup_fingerprints
+           select posting_id + :o, organization_id + :o, company_key || ' ' || :k, title_key,
+                  location_keys, canonical_url || '#c' || :k, md5(content_hash || :k),
+                  signature, n_shingles, truncated
+           from dedup_fingerprints where posting_id <= :cut""",
+        """insert into dedup_band_keys select band, key # :x, posting_id + :o
+           from dedup_band_keys where posting_id <= :cut""",
+        # search vectors: the original's plus that of the posting `k` places further on
+        """insert into search_vectors (cluster_id, posting_id, embedding)
+           select v.cluster_id + :o, v.posting_id + :o, v.embedding + w.embedding
+           from (select *, row_number() over (order by cluster_id) as rn from search_vectors s
+                 where exists (select 1 from duplicate_clusters c
+                               where c.id = s.cluster_id + :o)) v
+           join (select embedding, row_number() over (order by cluster_id) as rn
+                 from search_vectors where cluster_id < :base) w
+             on w.rn = (v.rn + :k * 7) % (select count(*) from search_vectors
+                                          where cluster_id < :base) + 1""",
+    ]
+    for q in sql:
+        s.execute(text(q), p)

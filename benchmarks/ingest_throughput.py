@@ -1,17 +1,30 @@
-"""End-to-end ingestion throughput on real postings, through the flow and without Prefect.
+"""Ingestion as a user runs it: `hirehound ingest` on a realistic mix, through the flow and
+`--direct`, cold, against the machine's own limit (floor.py), in one sitting.
 
-    .venv/bin/python benchmarks/ingest_throughput.py            # 20,000 postings, both modes
-    .venv/bin/python benchmarks/ingest_throughput.py --postings 5000 --mode flow --repeat 1
+    .venv/bin/python benchmarks/ingest_throughput.py                 # the default run
+    .venv/bin/python benchmarks/ingest_throughput.py --repeat 1 --start-repeat 1
 
-Input: the real Ashby responses in ../shared/data/postings/ashby (4,429 postings), repeated
-with fresh job ids up to --postings. Each mode runs in its own process on a fresh embedded
-database with the default local embedding (WordLlama), --repeat times, alternating. Prints
-postings/s, time per step, memory and CPU seconds of every process involved, and finally
-one line: `postings_per_s=<flow> ratio=<flow time / direct time> peak_rss_mb=<flow runs>`:
-the median flow time, the median ratio of each flow run to the direct run after it, and the
-highest peak over the flow runs of the summed proportional set size (PSS) of every process
-involved: PostgreSQL's shared buffers counted once, not once per backend as a sum of RSS
-would.
+Input (written once under /tmp, `_common.realistic_mix`): every source in ../shared/data,
+mostly postings the project has never seen: 4,429 Ashby postings (219 board files), 1,065
+JobSpy postings, 776 Uber postings (generic JSONL), the dedup dev set's 860 derived copies
+(cross-board reposts, edited reposts, Markdown and truncated aggregator copies) and 1,200
+Ashby postings re-posted with fresh ids: 8,330 postings, about a quarter of them duplicates.
+
+Each run is the CLI in a subprocess, cold: a fresh HIREHOUND_HOME (a new embedded database)
+and a fresh PREFECT_HOME (the flow's local Prefect API starts on an empty database), all five
+targets in one command; flow and `--direct` alternate, `--repeat` pairs. Times are the
+command's wall time, starts and exits included. Memory is the peak of the summed
+proportional set size (PSS) of every process involved (the command, its CPU pool, its
+Prefect API, PostgreSQL), sampled every 3 s.
+
+Before that, the cold start: one posting through `hirehound ingest` and `--direct` with fresh
+homes, then the same command again in each home (`--force`): the second flow command finds
+the local API the first one left running (hirehound/cli/_prefect_api.py).
+
+Then `floor.py` over the same files: parse, sanitize, embed, fingerprints and a bulk write
+only. Last line: `postings_per_s=<flow, median> ratio=<median of flow/direct pairs>
+peak_pss_mb=<flow runs> start_gap_s=<cold one-posting flow - direct, median>
+warm_start_gap_s=<same, second command> floor_ratio=<flow rate / floor rate>`.
 """
 
 from __future__ import annotations
@@ -22,167 +35,163 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from statistics import median
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (
-    RssSampler,
-    StepTimer,
-    commit,
-    fresh_home,
-    scaled_ashby,
-    timer,
-)
+from _common import ROOT, RssSampler, commit, realistic_mix
+
+HIREHOUND = str(Path(sys.executable).with_name("hirehound"))
 
 
-def _db_pids() -> set[int]:
-    from hirehound.storage import _embedded, db
-
-    try:
-        pid = _embedded.server_pid(db.settings().pgdata)
-    except Exception:
-        return set()
-    return {pid} if pid else set()
+def _homes() -> dict[str, str]:
+    return {"HIREHOUND_HOME": tempfile.mkdtemp(prefix="hh-bench-cli-", dir="/tmp"),
+            "PREFECT_HOME": tempfile.mkdtemp(prefix="hh-bench-prefect-", dir="/tmp")}
 
 
-def _warm_up_prefect() -> None:
-    """Start Prefect's API (a temporary server without PREFECT_API_URL) before the clock."""
-    from prefect import flow
-
-    @flow
-    def warm_up() -> None:
-        pass
-
-    warm_up()
+def _cleanup(homes: dict[str, str]) -> None:
+    """Stop what the command left running in these homes: its local Prefect API, PostgreSQL."""
+    env = {**os.environ, **homes}
+    subprocess.run([sys.executable, "-c", "from hirehound.cli import _prefect_api as a; a.stop()"],
+                   env=env, cwd=ROOT, check=False, capture_output=True)
+    subprocess.run([HIREHOUND, "db", "stop"], env=env, cwd=ROOT, check=False,
+                   capture_output=True)
 
 
-def run_mode(
-    mode: str, folders: list[str], chunk_size: int, parallel: int
-) -> dict[str, object]:
-    """One measured run in this process; returns its figures."""
-    import gc
+def run_cli(mode: str, targets: list[str], homes: dict[str, str] | None = None,
+            extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`hirehound ingest` in a subprocess; wall time, counts, memory and CPU by process."""
+    homes = homes or _homes()
+    env = {**os.environ, **homes}
+    env.pop("PREFECT_API_URL", None)
+    env.pop("HIREHOUND_DATABASE_URL", None)
+    args = [HIREHOUND, "ingest", *targets, *extra, *(["--direct"] if mode == "direct" else [])]
+    pgdata = Path(homes["HIREHOUND_HOME"]) / "pgdata"
 
-    home = fresh_home(mode)
-    import flows.ingest as fi
-    from flows._runtime import configure
+    def roots() -> set[int]:
+        try:  # the postmaster: its backends are its children (negative while initdb runs)
+            pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pid = 0
+        return {proc.pid, pid} if pid > 0 else {proc.pid}
 
-    configure()  # start the database and migrate before the clock starts
-    if mode == "flow":
-        _warm_up_prefect()
-    steps = StepTimer()
-    sampler = RssSampler(_db_pids)
-    gc.freeze()  # setup objects never need collecting again (measured ~20% on this loop)
-    body: list[float] = []
-    inner = fi._ingest
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    with RssSampler(roots, include_self=False) as sampler:
+        out, err = proc.communicate()
+    seconds = time.perf_counter() - t0
+    if proc.returncode:
+        print(out[-2000:], err[-5000:])
+        sys.exit(f"{mode} run failed ({proc.returncode})")
+    counts = json.loads(out.strip().splitlines()[-1])
+    return {"mode": mode, "seconds": seconds, "counts": counts, "homes": homes,
+            "postings": int(counts.get("processed", 0)),
+            "postings_per_s": int(counts.get("processed", 0)) / seconds,
+            "peak_pss_mb": sampler.peak_total / 2**20, "rss": sampler.report(),
+            "cpu": {k: round(v, 1) for k, v in sorted(sampler.cpu_seconds().items())}}
 
-    def timed_ingest(*a: object, **k: object) -> object:
-        with timer() as took:
-            try:
-                return inner(*a, **k)  # type: ignore[arg-type]
-            finally:
-                body.append(took())
 
-    fi._ingest = timed_ingest  # type: ignore[assignment]
-    with sampler, timer() as elapsed:
-        if mode == "flow":
-            fi._prefect = steps.wrap(fi._prefect)  # time each task call, overhead included
-            counts = fi.ingest_postings(
-                targets=folders, source="ashby", chunk_size=chunk_size, parallel_chunks=parallel
-            )
-        else:
-            fi._direct = steps.wrap(fi._direct)
-            counts = fi.run_direct(folders, "ashby", chunk_size, parallel_chunks=parallel)
-        seconds = elapsed()
-    processed = int(counts.get("processed", 0))
-    return {
-        "mode": mode,
-        "home": str(home),
-        "postings": processed,
-        "seconds": seconds,
-        "steps_seconds": sum(body),  # the chunks alone: without starting and ending the run
-        "postings_per_s": processed / seconds if seconds else 0.0,
-        "counts": counts,
-        "steps": steps.table(processed),
-        "rss": sampler.report(),
-        "cpu": {k: round(v, 1) for k, v in sorted(sampler.cpu_seconds().items())},
-        "peak_rss_mb": sampler.peak_total / 2**20,
-    }
+def one_posting(path: Path) -> list[str]:
+    """One real Ashby posting in a board file of its own."""
+    import gzip
+
+    from _common import ASHBY
+
+    src = sorted(ASHBY.glob("*.json.gz"))[0]
+    with gzip.open(src, "rt", encoding="utf-8") as fh:
+        data = json.load(fh)
+    path.mkdir(parents=True, exist_ok=True)
+    out = path / src.name.removesuffix(".gz")
+    out.write_text(json.dumps({**data, "jobs": data["jobs"][:1]}), encoding="utf-8")
+    return [str(out)]
+
+
+def cold_start(target: list[str], repeat: int) -> tuple[float, float]:
+    """(median cold gap, median warm gap): one posting, flow minus direct, seconds."""
+    cold, warm = [], []
+    for rep in range(repeat):
+        runs: dict[str, list[float]] = {}
+        for mode in ("direct", "flow"):
+            homes = _homes()
+            first = run_cli(mode, target, homes)["seconds"]
+            second = run_cli(mode, target, homes, ("--force",))["seconds"]
+            runs[mode] = [first, second]
+            _cleanup(homes)
+        cold.append(runs["flow"][0] - runs["direct"][0])
+        warm.append(runs["flow"][1] - runs["direct"][1])
+        print(f"one posting (run {rep + 1}): first command flow {runs['flow'][0]:.1f}s, direct "
+              f"{runs['direct'][0]:.1f}s; second command flow {runs['flow'][1]:.1f}s, direct "
+              f"{runs['direct'][1]:.1f}s", flush=True)
+    return median(cold), median(warm)
+
+
+def run_floor(targets: list[str]) -> dict[str, Any]:
+    homes = _homes()
+    env = {**os.environ, **homes}
+    proc = subprocess.run([sys.executable, str(Path(__file__).with_name("floor.py")), *targets],
+                          env=env, cwd=ROOT, capture_output=True, text=True)
+    _cleanup(homes)
+    last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    if proc.returncode or not last.startswith("floor_postings_per_s="):
+        print(proc.stdout[-2000:], proc.stderr[-5000:])
+        sys.exit("floor run failed")
+    figures = dict(kv.split("=") for kv in last.split())
+    return {k: float(v) for k, v in figures.items()}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--postings", type=int, default=20_000)
-    ap.add_argument("--chunk-size", type=int, default=512)
-    ap.add_argument("--mode", choices=["both", "flow", "direct"], default="both")
-    ap.add_argument("--parallel", type=int, default=2, help="chunks in flight at once")
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="runs of each mode, alternating; figures are medians (the machine's "
-                         "noise, ±10%%, is as large as the overhead measured)")
-    ap.add_argument("--_child", help=argparse.SUPPRESS)
+    ap.add_argument("--repeat", type=int, default=2,
+                    help="flow/direct pairs on the mix (alternating; figures are medians)")
+    ap.add_argument("--start-repeat", type=int, default=2, help="one-posting start pairs")
+    ap.add_argument("--reposts", type=int, default=1200,
+                    help="Ashby postings re-posted with fresh ids (exact duplicates)")
+    ap.add_argument("--targets", nargs="+", help="ingest these files instead (development)")
     args = ap.parse_args()
 
-    if args._child:
-        spec = json.loads(args._child)
-        result = run_mode(spec["mode"], spec["folders"], spec["chunk"], spec["parallel"])
-        print("RESULT " + json.dumps(result))
-        return
-
     work = Path(tempfile.mkdtemp(prefix="hh-bench-input-", dir="/tmp"))
-    folders, n = scaled_ashby(args.postings, work)
-    print(f"input: {n} real Ashby postings ({len(folders)} repetitions), chunk {args.chunk_size}, "
-          f"{args.parallel} chunks in flight, commit {commit()}")
-    modes = ["flow", "direct"] if args.mode == "both" else [args.mode]
-    results: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+    if args.targets:
+        targets, counts = args.targets, {"given": 0}
+    else:
+        targets, counts = realistic_mix(work / "mix", args.reposts)
+    print(f"input: {sum(counts.values())} postings ({counts}) in {work}; commit {commit()}; "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
+
+    cold_gap, warm_gap = cold_start(one_posting(work / "one"), args.start_repeat)
+
+    results: dict[str, list[dict[str, Any]]] = {"flow": [], "direct": []}
     for rep in range(args.repeat):
-        for mode in modes:  # alternating, so drifting load on the machine hits both modes
-            r = _run_child(mode, folders, args.chunk_size, args.parallel)
+        for mode in ("flow", "direct"):  # alternating: drifting load hits both modes
+            r = run_cli(mode, targets)
+            _cleanup(r["homes"])
             results[mode].append(r)
-            _print_run(r, rep)
-    flow_runs = results.get("flow") or results["direct"]
-    flow_s = median(r["seconds"] for r in flow_runs)
-    postings = flow_runs[0]["postings"]
-    ratio = float("nan")
-    if "direct" in results and "flow" in results:
-        direct_s = median(r["seconds"] for r in results["direct"])
-        # Each flow run is paired with the direct run right after it, so both saw the same
-        # load on the machine; the ratio is the median of the pairs' ratios.
-        pairs = [f["seconds"] / d["seconds"]
-                 for f, d in zip(results["flow"], results["direct"], strict=True)]
-        ratio = median(pairs)
-        print(f"\nflow {flow_s:.1f}s, direct {direct_s:.1f}s (medians of {args.repeat}, ratio "
-              f"of medians {flow_s / direct_s:.3f}); ratio of each pair: "
-              f"{', '.join(f'{x:.3f}' for x in pairs)}")
-    peak = max(r["peak_rss_mb"] for r in flow_runs)
-    print(f"\npostings_per_s={postings / flow_s:.1f} ratio={ratio:.3f} peak_rss_mb={peak:.0f}")
+            print(f"\n== {mode} (run {rep + 1}): {r['postings']} postings in {r['seconds']:.1f}s "
+                  f"= {r['postings_per_s']:.1f} postings/s, load average "
+                  f"{os.getloadavg()[0]:.1f}\n   counts: {r['counts']}\n   {r['rss']}\n"
+                  f"   CPU seconds by process: {r['cpu']}", flush=True)
 
+    floor = run_floor(targets)
+    print(f"\n== floor: {floor['postings']:.0f} postings in {floor['seconds']:.1f}s = "
+          f"{floor['floor_postings_per_s']:.1f} postings/s")
+    flow_s = median(r["seconds"] for r in results["flow"])
+    direct_s = median(r["seconds"] for r in results["direct"])
+    pairs = [f["seconds"] / d["seconds"]
+             for f, d in zip(results["flow"], results["direct"], strict=True)]
+    postings = results["flow"][0]["postings"]
+    rate = postings / flow_s
+    direct_rate = results["direct"][0]["postings"] / direct_s
+    print(f"\nflow {flow_s:.1f}s, direct {direct_s:.1f}s (medians of {args.repeat}); ratio of "
+          f"each pair: {', '.join(f'{x:.3f}' for x in pairs)}; direct / floor "
+          f"{direct_rate / floor['floor_postings_per_s']:.3f}")
+    peak = max(r["peak_pss_mb"] for r in results["flow"])
+    print(f"\npostings_per_s={rate:.1f} ratio={median(pairs):.3f} peak_pss_mb={peak:.0f} "
+          f"start_gap_s={cold_gap:.1f} warm_start_gap_s={warm_gap:.1f} "
+          f"floor_ratio={rate / floor['floor_postings_per_s']:.3f}")
 
-def _run_child(mode: str, folders: list[str], chunk: int, parallel: int) -> dict[str, Any]:
-    spec = json.dumps({"mode": mode, "folders": folders, "chunk": chunk, "parallel": parallel})
-    # A Prefect home of its own per run: its API starts on an empty database, as on a fresh
-    # server, instead of on ~/.prefect's, which grows by every benchmark run's task runs.
-    env = {**os.environ, "PREFECT_HOME": tempfile.mkdtemp(prefix="hh-bench-prefect-", dir="/tmp")}
-    proc = subprocess.run([sys.executable, __file__, "--_child", spec],
-                          capture_output=True, text=True, env=env)
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
-    if proc.returncode or line is None:
-        print(proc.stdout[-3000:], proc.stderr[-5000:])
-        sys.exit(f"{mode} run failed")
-    result: dict[str, Any] = json.loads(line[len("RESULT "):])
-    return result
-
-
-def _print_run(r: dict[str, Any], rep: int) -> None:
-    print(f"\n== {r['mode']} (run {rep + 1}): {r['postings']} postings in {r['seconds']:.1f}s = "
-          f"{r['postings_per_s']:.1f} postings/s")
-    print(f"   counts: {r['counts']}")
-    print(f"   {r['steps_seconds']:.1f}s reading and processing chunks, "
-          f"{r['seconds'] - r['steps_seconds']:.1f}s starting and finishing the run")
-    print(f"   {r['rss']}")
-    print(f"   CPU seconds by process: {r['cpu']}")
-    print(r["steps"])
 
 if __name__ == "__main__":
     main()

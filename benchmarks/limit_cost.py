@@ -10,7 +10,7 @@ server` (SQLite, ports 4300-4399, `hirehound setup`) and the embedded PostgreSQL
 the same import through the `ingest_postings` flow in this process with the limits present
 and with them deleted (then nothing is taken), alternating, the database emptied before each
 run. Input: the real Ashby responses in ../shared/data/postings/ashby repeated with fresh job
-ids (as `ingest_throughput.py`). First it times bare take-and-give-back pairs, the project's
+ids (`_common.scaled_ashby`). First it times bare take-and-give-back pairs, the project's
 `tasks._context.concern_slot` beside Prefect's `concurrency()`.
 
 Last line: `slot_ms=<median take+give back, concern_slot> prefect_concurrency_ms=<the same

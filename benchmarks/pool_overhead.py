@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/pool_overhead.py --postings 5000 --chunks-per-run 4 --poll-s 1
 
 Input: the real Ashby responses in ../shared/data/postings/ashby repeated with fresh job ids up
-to --postings (as `ingest_throughput.py`). One real `prefect server` (port 4300-4399, SQLite,
+to --postings (`_common.scaled_ashby`). One real `prefect server` (port 4300-4399, SQLite,
 `hirehound setup`, `prefect deploy -n process-postings`) and one embedded PostgreSQL; the
 database is emptied before each run. Three runs of `ingest_postings`, each in a process of its
 own talking to that server (the parent is not on a worker, so the workers run children only):

@@ -11,15 +11,28 @@ from hirehound.cli._common import database, export_to
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from flows.ingest import ingest_postings, run_direct
-
     if args.direct:
+        from flows.ingest import run_direct
+
         database()
         counts = run_direct(args.targets, args.source, args.chunk_size, args.force)
     else:
-        counts = ingest_postings(
-            targets=args.targets, source=args.source, chunk_size=args.chunk_size, force=args.force
-        )
+        from hirehound.cli import _prefect_api
+
+        # First, before Prefect is imported: the API starts (or is found running) while this
+        # process imports the flow and starts the database, instead of after both.
+        api = _prefect_api.start_for_cli()
+        try:
+            from flows.ingest import ingest_postings
+
+            database()
+            if api is not None:
+                api.wait()
+            counts = ingest_postings(targets=args.targets, source=args.source,
+                                     chunk_size=args.chunk_size, force=args.force)
+        finally:
+            if api is not None:
+                api.close()
     print(json.dumps(counts, sort_keys=True))
     return 0
 

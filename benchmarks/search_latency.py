@@ -1,0 +1,138 @@
+"""Search latency at 100k postings: `hirehound search`'s hybrid query, p50 / p95 / p99.
+
+    .venv/bin/python benchmarks/search_latency.py                 # 100,000 postings, 300 queries
+    .venv/bin/python benchmarks/search_latency.py --corpus 20000 --queries 100
+
+Each query is what `hirehound search` does after its start-up (hirehound/cli/postings.py
+`cmd_search`): embed the query with the configured embedder (WordLlama), then
+`hirehound.search.search`: keyword ranking over the GIN-indexed search documents and vector
+neighbours from the HNSW index of search vectors, fused, one hit per duplicate cluster,
+limit 10; each in its own transaction on a warm connection.
+
+Queries (seeded): job titles from O*NET's alternate titles (four in five from the groups job
+boards carry most: management, business, computing, engineering, science, health, media,
+sales, office), skills from O*NET's hot technologies, and title + skill pairs, in lower case
+as people type them; none is taken from the postings' texts.
+
+Corpus: the 4,429 real Ashby postings ingested without Prefect (`run_direct`), then copied in
+SQL up to --corpus (`_common.clone_corpus`: the same search documents, distinct search
+vectors). Last line: `search_p50_ms=… search_p95_ms=… search_p99_ms=… corpus=…`, times
+including the query's embedding; the search alone is printed above it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ASHBY, SHARED, clone_corpus, commit, fresh_home, require
+
+TITLES = SHARED / "skills" / "onet_alternate_titles.txt"
+TECH = SHARED / "skills" / "onet_technology_skills.txt"
+# O*NET-SOC major groups people search job boards for most (management, business, computer,
+# engineering, science, health, sales, office): titles from other groups are drawn less.
+COMMON_GROUPS = ("11-", "13-", "15-", "17-", "19-", "27-", "29-", "41-", "43-")
+
+
+def queries(n: int, seed: int = 15) -> list[str]:
+    rng = random.Random(seed)
+    with open(require(TITLES), encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    common = [r["Alternate Title"] for r in rows if r["O*NET-SOC Code"].startswith(COMMON_GROUPS)]
+    other = [r["Alternate Title"] for r in rows
+             if not r["O*NET-SOC Code"].startswith(COMMON_GROUPS)]
+    with open(require(TECH), encoding="utf-8") as fh:
+        tech = sorted({r["Example"] for r in csv.DictReader(fh, delimiter="\t")
+                       if r["Hot Technology"] == "Y" and len(r["Example"]) < 40})
+    out = []
+    for i in range(n):
+        kind = i % 4
+        title = rng.choice(common if rng.random() < 0.8 else other)
+        skill = rng.choice(tech)
+        out.append((title, skill, f"{title} {skill}", title)[kind].lower())
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    return float(np.percentile(np.asarray(values), p))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", type=int, default=100_000)
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--base", default=str(ASHBY), help="postings ingested before the copies")
+    ap.add_argument("--explain", action="store_true",
+                    help="print EXPLAIN ANALYZE of the slowest query's two lookups")
+    args = ap.parse_args()
+
+    fresh_home("search")
+    import flows.ingest as fi
+    from flows._runtime import configure
+    from hirehound.embeddings import get_embedder
+    from hirehound.search import search
+    from hirehound.storage import db
+
+    settings = configure()
+    t0 = time.perf_counter()
+    fi.run_direct([str(require(Path(args.base)))])
+    size = clone_corpus(args.corpus)
+    print(f"corpus {size} postings in {time.perf_counter() - t0:.0f}s; commit {commit()}; "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
+
+    embedder = get_embedder(settings)
+    qs = queries(args.queries)
+    for q in qs[:10]:  # warm: the connection, the embedder, the indexes' first pages
+        with db.transaction() as session:
+            search(session, q, limit=10, query_vector=embedder.embed([q])[0])
+    total, alone, hits = [], [], []
+    for q in qs:
+        t0 = time.perf_counter()
+        vector = embedder.embed([q])[0]
+        t1 = time.perf_counter()
+        with db.transaction() as session:
+            found = search(session, q, limit=10, query_vector=vector)
+        t2 = time.perf_counter()
+        total.append(1000 * (t2 - t0))
+        alone.append(1000 * (t2 - t1))
+        hits.append(len(found))
+    worst = qs[int(np.argmax(total))]
+    print(f"{len(qs)} queries, e.g. {qs[:4]}; median hits {int(np.median(hits))}, "
+          f"no hits {sum(1 for h in hits if not h)}; slowest {max(total):.1f} ms: {worst!r}")
+    print(f"search alone: p50 {pct(alone, 50):.1f} ms, p95 {pct(alone, 95):.1f}, "
+          f"p99 {pct(alone, 99):.1f}; load average {os.getloadavg()[0]:.1f}")
+    if args.explain:
+        _explain(worst, embedder.embed([worst])[0])
+    print(f"\nsearch_p50_ms={pct(total, 50):.1f} search_p95_ms={pct(total, 95):.1f} "
+          f"search_p99_ms={pct(total, 99):.1f} corpus={size}")
+
+
+def _explain(query: str, vector: np.ndarray) -> None:
+    """EXPLAIN ANALYZE of the keyword and vector lookups of `search` for one query."""
+    import re
+
+    from sqlalchemy import text
+
+    from hirehound.search import _query
+    from hirehound.storage import db
+
+    source = Path(_query.__file__).read_text(encoding="utf-8")
+    sqls = re.findall(r'text\(\s*"""(.*?)"""', source, re.S)[:2]
+    with db.transaction() as session:
+        for sql in sqls:
+            plan = session.execute(text("explain (analyze, buffers) " + sql),
+                                   {"q": query, "pool": 50, "v": vector.astype(np.float32)})
+            print("\n".join(r[0] for r in plan))
+
+
+if __name__ == "__main__":
+    main()

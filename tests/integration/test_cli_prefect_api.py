@@ -1,0 +1,66 @@
+"""The CLI's local Prefect API: started once, found by the next command, gone when idle."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from hirehound.cli import _prefect_api
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def no_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No configured API, a Prefect home of the test's own. (`start_for_cli` sets
+    PREFECT_API_URL: set-then-delete makes monkeypatch restore what was there before.)"""
+    monkeypatch.setenv("PREFECT_API_URL", "")
+    monkeypatch.delenv("PREFECT_API_URL")
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
+    return tmp_path / "home"  # HIREHOUND_HOME (tests/conftest.py)
+
+
+def test_a_second_command_reuses_the_api_and_it_stops_when_idle(
+    no_api: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(_prefect_api.IDLE_ENV, "6")
+    first = _prefect_api.start_for_cli()
+    assert first is not None and first.process is not None
+    try:
+        url = first.wait()
+        assert os.environ["PREFECT_API_URL"] == url
+        state = json.loads((no_api / _prefect_api.STATE_FILE).read_text())
+        assert state["pid"] == first.process.pid and state["url"] == url
+
+        monkeypatch.delenv("PREFECT_API_URL")
+        second = _prefect_api.start_for_cli()
+        assert second is not None and second.url == url and second.process is None
+        assert second.wait(timeout_s=5) == url
+
+        # Nobody calls it for 6 s: it exits on its own.
+        deadline = time.monotonic() + 60
+        while first.process.poll() is None and time.monotonic() < deadline:
+            time.sleep(1)
+        assert first.process.poll() is not None
+    finally:
+        if first.process.poll() is None:
+            first.process.kill()
+
+
+def test_a_configured_api_is_left_alone(no_api: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    assert _prefect_api.start_for_cli() is None
+    assert not (no_api / _prefect_api.STATE_FILE).exists()
+
+
+def test_a_bad_idle_setting_is_a_clear_error(no_api: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from hirehound.errors import ConfigurationError
+
+    monkeypatch.setenv(_prefect_api.IDLE_ENV, "ten minutes")
+    with pytest.raises(ConfigurationError, match=_prefect_api.IDLE_ENV):
+        _prefect_api.start_for_cli()
