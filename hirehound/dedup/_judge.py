@@ -84,6 +84,8 @@ def fingerprint(
 
 
 Kind = Literal["exact", "near", "semantic", "possible", "no"]
+# Verdict kinds that make a pair duplicates, best evidence first.
+DUPLICATE_RANK = {"exact": 0, "near": 1, "semantic": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,7 @@ def judge(
 __all__ = [
     "ATTR_BAND_COMPANY",
     "ATTR_BAND_ORG",
+    "DUPLICATE_RANK",
     "Fingerprint",
     "Verdict",
     "fingerprint",
