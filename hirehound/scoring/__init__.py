@@ -7,9 +7,17 @@
 from __future__ import annotations
 
 from hirehound.scoring._quality import QualityInput, QualityResult, quality_score
-from hirehound.scoring._spam import SPAM_THRESHOLD, SpamInput, SpamResult, SpamScorer
+from hirehound.scoring._spam import (
+    HOLD_THRESHOLD,
+    SPAM_THRESHOLD,
+    SpamInput,
+    SpamResult,
+    SpamScorer,
+    verdict_of,
+)
 
 __all__ = [
+    "HOLD_THRESHOLD",
     "SPAM_THRESHOLD",
     "QualityInput",
     "QualityResult",
@@ -17,4 +25,5 @@ __all__ = [
     "SpamResult",
     "SpamScorer",
     "quality_score",
+    "verdict_of",
 ]
