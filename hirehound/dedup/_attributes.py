@@ -338,7 +338,10 @@ def _parsed_place(location_raw: str, remote: bool | None) -> tuple[str, str, str
     """(city, region, country, remote) of the folded string, by the GeoNames parser: spellings
     of one place meet ("NYC" / "New York, NY, USA", "SF Bay Area" / "San Francisco, CA",
     "Remote - US" / "United States (Remote)", "Texas" / "TX", a country added or dropped)."""
-    loc = parse_location(fold_for_match(location_raw), remote=remote)
+    folded = fold_for_match(location_raw)
+    if "of america" in folded:  # the parser drops "of" as filler and would miss the country
+        folded = folded.replace("united states of america", "united states")
+    loc = parse_location(folded, remote=remote)
     return (
         fold(loc.city) if loc.city else "",
         (loc.region or "").lower(),

@@ -23,7 +23,15 @@ from hirehound import text as textproc
 from hirehound.geo import parse_location
 from hirehound.ingest import _cpu
 from hirehound.records import DeadLetter
-from hirehound.scoring import HOLD_THRESHOLD, QualityInput, SpamInput, quality_score
+from hirehound.scoring import (
+    APPROVED,
+    CLUSTER_HOLD,
+    HOLD_THRESHOLD,
+    REJECTED,
+    QualityInput,
+    SpamInput,
+    quality_score,
+)
 from hirehound.settings import Settings
 from hirehound.storage.models import (
     Posting,
@@ -43,10 +51,6 @@ MIN_QUALITY_TO_PUBLISH = 0.35
 TITLE_WEIGHT = 0.35
 # Known spam vectors compared against in the spam step (the most recent ones).
 KNOWN_SPAM_LIMIT = 2000
-# Set by `hirehound review` in spam_reasons: an operator's decision stands until the text is
-# scored again (a changed text).
-APPROVED = "review:approved"
-REJECTED = "review:rejected"
 
 
 @dataclass
@@ -545,7 +549,7 @@ def publish(session: Session, ids: Sequence[int]) -> StepResult:
     cluster is held or spam (one job, one verdict); expired; held for low quality. A flagged
     posting also moves the published members of its cluster to `held`."""
     params = {"ids": list(ids), "min_q": MIN_QUALITY_TO_PUBLISH, "hold": HOLD_THRESHOLD,
-              "approved": APPROVED}
+              "approved": APPROVED, "cluster_hold": CLUSTER_HOLD}
     flagged = _FLAGGED.format(p="p")
     cluster_flagged = (
         "exists (select 1 from postings m where m.cluster_id = p.cluster_id and m.id <> p.id "
@@ -566,7 +570,7 @@ def publish(session: Session, ids: Sequence[int]) -> StepResult:
             f"  when {flagged} then "
             "    case when p.is_spam then 'spam: ' else 'suspected spam: ' end "
             "    || array_to_string(spam_reasons, ', ') "
-            f"  when {cluster_flagged} then 'suspected spam in its duplicate cluster' "
+            f"  when {cluster_flagged} then :cluster_hold "
             "  when valid_through is not null and valid_through < now() then 'expired' "
             "  when coalesce(quality_score, 0) < :min_q then "
             "    'low quality: missing ' || array_to_string(quality_missing, ', ') "
@@ -579,8 +583,8 @@ def publish(session: Session, ids: Sequence[int]) -> StepResult:
     # The chunk's flagged postings hold back the published members of their clusters.
     session.execute(
         text(
-            "update postings m set status = 'held', "
-            "status_reason = 'suspected spam in its duplicate cluster', updated_at = now() "
+            "update postings m set status = 'held', status_reason = :cluster_hold, "
+            "updated_at = now() "
             "from postings p where p.id = any(:ids) and p.cluster_id = m.cluster_id "
             f"and m.id <> p.id and m.status = 'active' and p.status in ('held', 'spam') "
             f"and {flagged} "
