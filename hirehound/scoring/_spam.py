@@ -10,6 +10,7 @@ Combination (one probability-like score, noisy-OR of independent evidence):
   (scripts/train_spam.py), and p is mapped piecewise-linearly so that p = hold_probability
   gives HOLD_THRESHOLD and p = spam_probability gives SPAM_THRESHOLD; below MODEL_FLOOR x
   hold_probability it adds nothing (a weak rule alone never holds a posting);
+  The model abstains on a text mostly in a non-Latin script (MIN_ASCII_SHARE);
 - similarity_evidence: the best cosine to a known-spam embedding, counted from SIMILARITY_FLOOR
   and decisive from SIMILARITY_THRESHOLD (a near copy of confirmed spam is spam).
 
@@ -37,6 +38,8 @@ SPAM_THRESHOLD = 0.9
 MODEL_FLOOR = 0.6
 SIMILARITY_FLOOR = 0.85
 SIMILARITY_THRESHOLD = 0.95
+# Below this share of ASCII characters (after folding) the text model abstains.
+MIN_ASCII_SHARE = 0.6
 
 Verdict = Literal["ok", "held", "spam"]
 
@@ -147,8 +150,15 @@ class SpamScorer:
             ):
                 keep *= 1.0 - hit.weight
                 reasons.append(f"rule:{hit.name}")
-            p = self._model.predict_lower(low[:MAX_CHARS])
-            evidence = self.model_evidence(p)
+            head = low[:MAX_CHARS]
+            # The model knows English words only: on a text mostly in another script (Hebrew,
+            # Cyrillic...) its few known words say nothing, so it abstains.
+            if len(head.encode("ascii", "ignore")) < MIN_ASCII_SHARE * len(head):
+                reasons.append("model:abstained_non_latin")
+                evidence = 0.0
+            else:
+                p = self._model.predict_lower(head)
+                evidence = self.model_evidence(p)
             if evidence > 0:
                 keep *= 1.0 - evidence
                 reasons.append(f"model:{p:.2f}")
