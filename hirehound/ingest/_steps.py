@@ -486,7 +486,8 @@ def score_spam(session: Session, ids: Sequence[int], *, inherit: Sequence[int] =
         .where(Posting.id.in_(own))
         .order_by(Posting.id)
     ).all()
-    # Confirmed spam only (the high level, or rejected in review), one vector per cluster.
+    # Confirmed spam only (status 'spam': the high level, or rejected in review); of copies
+    # only the original and rejected ones (a copy's vector repeats its original's).
     known = [
         np.asarray(v, dtype=np.float32)
         for v in session.scalars(
@@ -586,7 +587,7 @@ def publish(session: Session, ids: Sequence[int]) -> StepResult:
             "update postings m set status = 'held', status_reason = :cluster_hold, "
             "updated_at = now() "
             "from postings p where p.id = any(:ids) and p.cluster_id = m.cluster_id "
-            f"and m.id <> p.id and m.status = 'active' and p.status in ('held', 'spam') "
+            "and m.id <> p.id and m.status = 'active' and p.status in ('held', 'spam') "
             f"and {flagged} "
             "and not (:approved = any(coalesce(m.spam_reasons, cast(array[] as text[]))))"
         ),
