@@ -394,4 +394,9 @@ def location_keys(
 
 __all__ = [
     "REMOTE_ANYWHERE",
-    "company_key", "fold", "location_keys", "location_tokens", "title_key"]
+    "company_key",
+    "fold",
+    "location_keys",
+    "location_tokens",
+    "title_key",
+]
