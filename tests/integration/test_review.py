@@ -158,3 +158,41 @@ def test_review_approve_and_reject_through_the_cli(
     # Approval stands while the text is unchanged (a re-run does not hold it again).
     assert rows["scam1"].status == "active"
     _no_spam_published()
+
+
+def test_cluster_verdict_moves_published_members_and_review_undoes_it(clean_db: Settings) -> None:
+    from hirehound.ingest import publish
+    from hirehound.scoring import CLUSTER_HOLD, approve, reject
+    from tests.factories import add_posting
+
+    ids = [add_posting(f"c{i}") for i in range(3)]
+    with db.transaction() as s:
+        cid = s.execute(text("insert into duplicate_clusters (canonical_posting_id, size) "
+                             "values (:c, 3) returning id"), {"c": ids[0]}).scalar_one()
+        s.execute(text("update postings set cluster_id = :c, quality_score = 0.9, "
+                       "spam_score = 0.05, is_spam = false where id = any(:ids)"),
+                  {"c": cid, "ids": ids})
+        # The newcomer's own text reaches the held level.
+        s.execute(text("update postings set spam_score = 0.7, spam_reasons = '{model:0.6}' "
+                       "where id = :i"), {"i": ids[2]})
+        publish(s, [ids[2]])
+
+    def status() -> list[tuple[str, str | None]]:
+        with db.transaction() as s:
+            return [tuple(r) for r in s.execute(  # type: ignore[misc]
+                text("select status, status_reason from postings where id = any(:ids) "
+                     "order by id"), {"ids": ids})]
+
+    assert status() == [("held", CLUSTER_HOLD), ("held", CLUSTER_HOLD),
+                        ("held", "suspected spam: model:0.6")]
+    with db.transaction() as s:
+        approve(s, [ids[2]])
+    assert [st for st, _ in status()] == ["active", "active", "active"]
+    # Re-publishing the approved posting does not hold it again.
+    with db.transaction() as s:
+        publish(s, [ids[2]])
+    assert [st for st, _ in status()] == ["active", "active", "active"]
+    with db.transaction() as s:
+        reject(s, [ids[2]])
+    assert status() == [("held", CLUSTER_HOLD), ("held", CLUSTER_HOLD),
+                        ("spam", "spam: rejected in review")]
