@@ -187,7 +187,7 @@ def measure(dev: list[dict[str, Any]], dim: int) -> dict[str, float]:
 def explain() -> None:
     from sqlalchemy import text
 
-    from hirehound.dedup._store import _CANDIDATES, _KNN
+    from hirehound.dedup._check import _CANDIDATES, _KNN
     from hirehound.storage import db
 
     with db.transaction() as s:

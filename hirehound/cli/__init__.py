@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from hirehound.cli import db, dead_letters, ops, postings, sources
+from hirehound.cli import db, dead_letters, ops, postings, review, sources
 from hirehound.errors import HirehoundError
 
 EXIT_USER_ERROR = 2
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.register(sub)
     postings.register(sub, kinds)
     dead_letters.register(sub)
+    review.register(sub)
     sources.register(sub, kinds)
     ops.register(sub)
     return p

@@ -13,17 +13,15 @@
 
 from __future__ import annotations
 
-from hirehound.dedup._config import DEFAULT_CONFIG, DedupConfig
-from hirehound.dedup._store import (
+from hirehound.dedup._check import DedupDecision, check, deep_check
+from hirehound.dedup._clusters import (
     ClusterSummary,
-    DedupDecision,
     RevalidationSummary,
     assign_clusters,
-    check,
-    deep_check,
     refresh_canonical,
     revalidate_clusters,
 )
+from hirehound.dedup._config import DEFAULT_CONFIG, DedupConfig
 
 __all__ = [
     "DEFAULT_CONFIG",

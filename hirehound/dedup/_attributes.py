@@ -9,8 +9,10 @@ attributes allow.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
+
+from hirehound.geo import parse_location
+from hirehound.text import fold_for_match
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -251,11 +253,9 @@ _ALIAS_RE = re.compile(
 )
 
 
-@lru_cache(maxsize=65536)
 def fold(s: str) -> str:
-    """NFKD, accents dropped, case-folded."""
-    s = unicodedata.normalize("NFKD", s)
-    return "".join(c for c in s if not unicodedata.combining(c)).casefold()
+    """The comparison form of a short field (`hirehound.text.fold_for_match`)."""
+    return fold_for_match(s)
 
 
 @lru_cache(maxsize=65536)
@@ -297,13 +297,27 @@ def title_key(title: str | None, location_raw: str | None = None) -> str:
     t = _GENDER.sub(" ", fold(title)).replace("&", " and ").replace("+", " plus ")
     place = set(location_tokens(location_raw)) | _ARRANGEMENT
     segments = [s for s in _SEGMENT_SPLIT.split(t) if s and s.strip()]
-    # Drop trailing segments that only name the posting's own place or a work arrangement.
+    # Drop trailing segments that only name the posting's own place (or a place containing
+    # it: "(US)" for Austin, TX) or a work arrangement.
     while len(segments) > 1:
         tail = _place_words(segments[-1])
         if tail and all(w in place or w in _PLACE_FILLER for w in tail):
             segments.pop()
-        else:
+            continue
+        # "- Los Angeles, CA" is two segments naming one place.
+        n = next(
+            (
+                n
+                for n in (1, 2)
+                if len(segments) > n
+                and location_raw
+                and _within(", ".join(segments[-n:]), location_raw)
+            ),
+            0,
+        )
+        if not n:
             break
+        del segments[-n:]
     words: list[str] = []
     for w in _WORD.findall(" ".join(segments)):
         words.extend(_TITLE_ABBREV.get(w, w).split())
@@ -312,6 +326,38 @@ def title_key(title: str | None, location_raw: str | None = None) -> str:
     # Word order is kept: "Staff Software Engineer, iOS" and "Staff iOS Software Engineer" are
     # distinct titles of one employer in the dev set (reordering is a rename, not a copy).
     return " ".join(words)
+
+
+# A bare "Remote" (no country, region or area named): contains every remote place.
+REMOTE_ANYWHERE = "remote:*"
+_ANYWHERE = frozenset(["remote", "anywhere", "worldwide", "global", "fully", "wfh", "home"])
+
+
+@lru_cache(maxsize=65536)
+def _parsed_place(location_raw: str, remote: bool | None) -> tuple[str, str, str, bool | None]:
+    """(city, region, country, remote) of the folded string, by the GeoNames parser: spellings
+    of one place meet ("NYC" / "New York, NY, USA", "SF Bay Area" / "San Francisco, CA",
+    "Remote - US" / "United States (Remote)", "Texas" / "TX", a country added or dropped)."""
+    folded = fold_for_match(location_raw)
+    if "of america" in folded:  # the parser drops "of" as filler and would miss the country
+        folded = folded.replace("united states of america", "united states")
+    loc = parse_location(folded, remote=remote)
+    return (
+        fold(loc.city) if loc.city else "",
+        (loc.region or "").lower(),
+        (loc.country or "").lower(),
+        loc.remote,
+    )
+
+
+def _within(segment: str, location_raw: str) -> bool:
+    """Whether a place named in a title contains the posting's place (same country, and the
+    same region and city where the segment names them)."""
+    sc, sr, scc, _ = _parsed_place(segment, None)
+    pc, pr, pcc, _ = _parsed_place(location_raw, None)
+    if not scc or scc != pcc:
+        return False
+    return (not sr or sr == pr) and (not sc or sc == pc)
 
 
 def location_keys(
@@ -323,19 +369,34 @@ def location_keys(
 ) -> frozenset[str]:
     """Keys of a place; two postings are at the same place when they share one.
 
-    The raw string's place words always give a key; a parsed city (with its country) gives
-    another, so "New York, NY" and "New York City" meet through the parser when it knows both.
+    The raw string's place words always give a key; the parsed place gives another: a city
+    (with its region and country) or, for a remote posting without a city, the country (or
+    region) it is open to ("remote:" when none: remote anywhere). The stored fields stand in
+    when the string does not parse.
     """
     keys: set[str] = set()
     toks = location_tokens(location_raw)
     if toks:
         keys.add("raw:" + " ".join(sorted(toks)))
-    cc = fold(country) if country else ""
-    if city:
-        keys.add(f"city:{' '.join(_place_words(city))}|{cc}")
-    elif remote and (cc or region):
-        keys.add(f"remote:{cc}|{fold(region) if region else ''}")
+    pc, pr, pcc, prem = _parsed_place(location_raw, remote) if location_raw else ("", "", "", None)
+    c = pc or (" ".join(_place_words(city)) if city else "")
+    cc = pcc or (fold(country) if country else "")
+    rg = pr or (fold(region) if region and not pcc else "")
+    rem = prem if prem is not None else remote
+    if c:
+        keys.add(f"city:{c}|{rg}|{cc}")
+    elif rem:
+        keys.add(f"remote:{cc}|{rg}")
+        if not cc and not rg and toks <= _ANYWHERE:
+            keys.add(REMOTE_ANYWHERE)
     return frozenset(keys)
 
 
-__all__ = ["company_key", "fold", "location_keys", "location_tokens", "title_key"]
+__all__ = [
+    "REMOTE_ANYWHERE",
+    "company_key",
+    "fold",
+    "location_keys",
+    "location_tokens",
+    "title_key",
+]

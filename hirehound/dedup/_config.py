@@ -1,8 +1,25 @@
 """Every dedup threshold in one place, with the reason for each value next to it.
 
-Figures quoted below come from the dev set (`shared/data/dedup`, 2,360 postings, 1,001 gold pairs)
-measured with `benchmarks/dedup_eval.py`; the held-out set has other employers and other kinds of
-copies, so values sit in the middle of wide safe zones rather than at the dev-set optimum.
+How the values are chosen (honest figures: choose on one part, report on another):
+
+1. Data: the dev set (`shared/data/dedup`, 2,360 postings, 1,001 gold pairs) plus one noisy
+   copy per real original, made by `hirehound.dedup.noise` (homoglyphs, zero-width and
+   non-breaking characters, full-width forms, stripped or decomposed accents, curly/straight
+   quotes, mojibake, the location re-spelled), 3,502 postings in all.
+2. Split by employer (a hash of the board name): `tune` (1,918 postings) and `test` (1,584).
+   Copies always fall on the side of their employer, so no job is on both sides.
+3. `benchmarks/dedup_eval.py --tune` ingests the whole set through the real pipeline once per
+   candidate value, one threshold varied at a time around the shipped config, and scores the
+   tune half only. A value is kept when it sits in the middle of the range where tune figures
+   do not move (held-out copies are of other employers and other kinds, so the middle of a wide
+   safe zone beats the tune optimum).
+4. `benchmarks/dedup_eval.py` (no --tune) reports tune and test separately; the README quotes
+   the test figures. Measured at the commit named in benchmarks/README.md: near_jaccard
+   0.4-0.6, near_containment 0.7-0.9 and semantic_cosine 0.88-0.95 all give tune pairwise
+   P=0.999 R=1.000, so the values below (the middles) were kept.
+
+Robustness to encoding noise does not come from thresholds: every key is built on
+`hirehound.text.fold_for_match`, and places are compared as parsed places (`_attributes.py`).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from hirehound.dedup._attributes import company_key, location_keys, title_key
+from hirehound.dedup._attributes import REMOTE_ANYWHERE, company_key, location_keys, title_key
 from hirehound.dedup._config import DedupConfig
 from hirehound.dedup._text import TextPrint, band_keys, hash64, similarity, text_print
 from hirehound.dedup._url import canonical_url
@@ -84,6 +84,8 @@ def fingerprint(
 
 
 Kind = Literal["exact", "near", "semantic", "possible", "no"]
+# Verdict kinds that make a pair duplicates, best evidence first.
+DUPLICATE_RANK = {"exact": 0, "near": 1, "semantic": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,12 @@ def same_place(a: Fingerprint, b: Fingerprint) -> Literal["yes", "maybe", "no"]:
         return "yes"
     if a.location_keys & b.location_keys:
         return "yes"
+    # Containment: "Remote" (anywhere) includes "Remote - US"; a copy may drop the country.
+    for x, y in ((a, b), (b, a)):
+        if REMOTE_ANYWHERE in x.location_keys and any(
+            k.startswith("remote:") for k in y.location_keys
+        ):
+            return "yes"
     return "no" if a.location_keys and b.location_keys else "maybe"
 
 
@@ -133,11 +141,12 @@ def judge(
     if place == "no":
         return NO
     sure = org == "yes" and place == "yes"
-    if sure and a.canonical_url is not None and a.canonical_url == b.canonical_url:
-        return Verdict("exact", "canonical_url", 1.0)
     score, how = similarity(a.text, b.text, config)
+    # Exact needs the same normalized text: a URL alone is not enough (another text at a
+    # legitimate URL, "?utm_source=x" added, is not the posting it imitates).
     if sure and how == "hash":
-        return Verdict("exact", "content_hash", 1.0)
+        same_url = a.canonical_url is not None and a.canonical_url == b.canonical_url
+        return Verdict("exact", "canonical_url" if same_url else "content_hash", 1.0)
     too_short = min(a.text.n_shingles, b.text.n_shingles) < config.min_shingles
     text_ok = not too_short and (
         (how == "jaccard" and score >= config.near_jaccard)
@@ -160,6 +169,7 @@ def judge(
 __all__ = [
     "ATTR_BAND_COMPANY",
     "ATTR_BAND_ORG",
+    "DUPLICATE_RANK",
     "Fingerprint",
     "Verdict",
     "fingerprint",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from itertools import chain
 import numpy as np
 
 from hirehound.dedup._config import DedupConfig
+from hirehound.text import fold_for_match
 
 _TOKEN = re.compile(r"\w+")
 # Link targets: a plain-text or Markdown copy spells out URLs that the HTML kept in href.
@@ -42,9 +42,11 @@ class TextPrint:
 
 
 def normalize_tokens(text: str | None) -> tuple[list[str], bool]:
-    """Lower-cased word tokens of a clean text, and whether it carried a truncation marker."""
+    """Word tokens of a clean text in its comparison form (`fold_for_match`: Unicode noise,
+    accents and case folded), and whether it carried a truncation marker."""
     if not text:
         return [], False
+    text = fold_for_match(text)
     window = text[-80:]
     tail = _TRUNCATION_TAIL.search(window)
     truncated = tail is not None
@@ -52,7 +54,6 @@ def normalize_tokens(text: str | None) -> tuple[list[str], bool]:
         text = text[: len(text) - len(window) + tail.start()]
     if "http" in text or "www." in text:
         text = _URL.sub(" ", text)
-    text = unicodedata.normalize("NFKC", text).casefold()
     # "_" is a word character for \w but Markdown emphasis in copies ("__Heading__").
     return _TOKEN.findall(text.replace("_", " ")), truncated
 

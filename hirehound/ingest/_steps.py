@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,15 @@ from hirehound import text as textproc
 from hirehound.geo import parse_location
 from hirehound.ingest import _cpu
 from hirehound.records import DeadLetter
-from hirehound.scoring import QualityInput, SpamInput, quality_score
+from hirehound.scoring import (
+    APPROVED,
+    CLUSTER_HOLD,
+    HOLD_THRESHOLD,
+    REJECTED,
+    QualityInput,
+    SpamInput,
+    quality_score,
+)
 from hirehound.settings import Settings
 from hirehound.storage.models import (
     Posting,
@@ -451,9 +459,25 @@ def _cluster_ids(session: Session, ids: Sequence[int]) -> list[int]:
 
 
 def score_spam(session: Session, ids: Sequence[int], *, inherit: Sequence[int] = ()) -> StepResult:
-    """Rules, then the trained model, then similarity to known spam; duplicates inherit."""
-    inherited = set(inherit)
-    own = [i for i in ids if i not in inherited]
+    """Rules, then the trained model, then similarity to known spam, each posting on its own
+    text. An exact duplicate (`inherit`) takes its original's verdict only when their
+    normalized texts are equal (same content hash): a scam text on a legitimate posting's URL
+    is scored like any other posting."""
+    same_text = {}
+    if inherit:
+        same_text = {
+            r.id: r
+            for r in session.execute(
+                text(
+                    "select p.id, o.id as orig, o.spam_score, o.is_spam, o.spam_reasons "
+                    "from postings p join postings o on o.id = p.dedup_of "
+                    "where p.id = any(:ids) and p.content_hash = o.content_hash "
+                    "and o.spam_score is not null"
+                ),
+                {"ids": list(inherit)},
+            )
+        }
+    own = [i for i in ids if i not in same_text]
     rows = session.execute(
         select(Posting.id, Posting.title, Posting.description_text, Posting.company, Posting.url,
                Posting.salary_min, Posting.salary_max, Posting.salary_period,
@@ -462,17 +486,29 @@ def score_spam(session: Session, ids: Sequence[int], *, inherit: Sequence[int] =
         .where(Posting.id.in_(own))
         .order_by(Posting.id)
     ).all()
+    # Confirmed spam only (status 'spam': the high level, or rejected in review); of copies
+    # only the original and rejected ones (a copy's vector repeats its original's).
     known = [
         np.asarray(v, dtype=np.float32)
         for v in session.scalars(
             select(PostingEmbedding.combined)
             .join(Posting, Posting.id == PostingEmbedding.posting_id)
-            .where(Posting.is_spam.is_(True), Posting.dedup_kind == "unique")
+            .where(
+                Posting.is_spam.is_(True),
+                Posting.status == "spam",
+                or_(Posting.dedup_kind == "unique", Posting.dedup_kind.is_(None),
+                    Posting.spam_reasons.contains([REJECTED])),
+            )
             .order_by(Posting.id.desc())
             .limit(KNOWN_SPAM_LIMIT)
         )
     ]
-    values: list[dict[str, Any]] = []
+    values: list[dict[str, Any]] = [
+        {"id": i, "spam_score": r.spam_score, "is_spam": r.is_spam,
+         "spam_reasons": [*(x for x in (r.spam_reasons or ()) if not x.startswith("review:")),
+                          f"same_text_as:{r.orig}"], "step": "spam"}
+        for i, r in same_text.items()
+    ]
     dead: list[DeadLetter] = []
     if rows:
         inputs = [
@@ -489,54 +525,72 @@ def score_spam(session: Session, ids: Sequence[int], *, inherit: Sequence[int] =
              for inp, r in zip(inputs, rows, strict=True)],
             np.stack(known) if known else None,
         )
-        values = [
+        values += [
             {"id": r.id, "spam_score": s.score, "is_spam": s.is_spam,
              "spam_reasons": list(s.reasons), "step": "spam"}
             for r, s in zip(rows, results, strict=True)
         ]
     _bulk_update(session, values)
-    # A cluster has one verdict: any spam member makes the whole cluster spam.
-    touched = _cluster_ids(session, ids)
-    if touched:
-        session.execute(
-            text(
-                "update postings p set is_spam = v.is_spam, spam_score = v.score, "
-                "spam_reasons = case when p.id = any(:own) then p.spam_reasons "
-                "  else array['inherited_from_cluster'] end, step = 'spam' "
-                "from (select cluster_id, bool_or(coalesce(is_spam, false)) as is_spam, "
-                "      max(spam_score) as score from postings "
-                "      where cluster_id = any(:clusters) and spam_score is not null "
-                "      group by cluster_id) v "
-                "where p.cluster_id = v.cluster_id "
-                "and (p.id = any(:ids) or p.is_spam is distinct from v.is_spam)"
-            ),
-            {"clusters": touched, "ids": list(ids), "own": own},
-        )
     return StepResult("spam", list(ids), dead)
 
 
 # -- 12. publish ------------------------------------------------------------------------
 
+# Whether a posting's own spam verdict keeps it from being published (held or spam level,
+# not approved in review).
+_FLAGGED = (
+    "({p}.is_spam or coalesce({p}.spam_score, 0) >= :hold) "
+    "and not (:approved = any(coalesce({p}.spam_reasons, cast(array[] as text[]))))"
+)
+
 
 def publish(session: Session, ids: Sequence[int]) -> StepResult:
-    """Active and searchable, or held back with the reason."""
+    """Active and searchable, or held back with the reason: `spam` above the high spam level,
+    `held` for review above the calibrated one, or when another member of its duplicate
+    cluster is held or spam (one job, one verdict); expired; held for low quality. A flagged
+    posting also moves the published members of its cluster to `held`."""
+    params = {"ids": list(ids), "min_q": MIN_QUALITY_TO_PUBLISH, "hold": HOLD_THRESHOLD,
+              "approved": APPROVED, "cluster_hold": CLUSTER_HOLD}
+    flagged = _FLAGGED.format(p="p")
+    cluster_flagged = (
+        "exists (select 1 from postings m where m.cluster_id = p.cluster_id and m.id <> p.id "
+        f"and m.status in ('held', 'spam') and {_FLAGGED.format(p='m')})"
+    )
     session.execute(
         text(
-            "update postings set "
+            "update postings p set "
             "status = case "
-            "  when is_spam then 'held' "
+            "  when p.is_spam and not (:approved = any(coalesce(p.spam_reasons,"
+            "    cast(array[] as text[])))) then 'spam' "
+            f"  when {flagged} then 'held' "
+            f"  when {cluster_flagged} then 'held' "
             "  when valid_through is not null and valid_through < now() then 'expired' "
             "  when coalesce(quality_score, 0) < :min_q then 'held' "
             "  else 'active' end, "
             "status_reason = case "
-            "  when is_spam then 'spam: ' || array_to_string(spam_reasons, ', ') "
+            f"  when {flagged} then "
+            "    case when p.is_spam then 'spam: ' else 'suspected spam: ' end "
+            "    || array_to_string(spam_reasons, ', ') "
+            f"  when {cluster_flagged} then :cluster_hold "
             "  when valid_through is not null and valid_through < now() then 'expired' "
             "  when coalesce(quality_score, 0) < :min_q then "
             "    'low quality: missing ' || array_to_string(quality_missing, ', ') "
             "  else null end, "
             "published_at = coalesce(published_at, now()), step = 'publish', updated_at = now() "
-            "where id = any(:ids)"
-        ).bindparams(bindparam("ids"), bindparam("min_q")),
-        {"ids": list(ids), "min_q": MIN_QUALITY_TO_PUBLISH},
+            "where p.id = any(:ids)"
+        ),
+        params,
+    )
+    # The chunk's flagged postings hold back the published members of their clusters.
+    session.execute(
+        text(
+            "update postings m set status = 'held', status_reason = :cluster_hold, "
+            "updated_at = now() "
+            "from postings p where p.id = any(:ids) and p.cluster_id = m.cluster_id "
+            "and m.id <> p.id and m.status = 'active' and p.status in ('held', 'spam') "
+            f"and {flagged} "
+            "and not (:approved = any(coalesce(m.spam_reasons, cast(array[] as text[]))))"
+        ),
+        params,
     )
     return StepResult("publish", list(ids))

@@ -42,6 +42,10 @@ class TextModel:
         self._idf = idf
         self.intercept = float(data["intercept"])  # type: ignore[arg-type]
         self.sublinear = bool(data.get("sublinear_tf", True))
+        # Probability thresholds chosen by cross-validation on the training data
+        # (scripts/train_spam.py): hold for review from the first, spam from the second.
+        self.hold_probability = float(data.get("hold_probability", 0.9))  # type: ignore[arg-type]
+        self.spam_probability = float(data.get("spam_probability", 0.97))  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path: Path) -> TextModel:

@@ -2,19 +2,22 @@
 
 Combination (one probability-like score, noisy-OR of independent evidence):
 
-    score = 1 - (1 - rules) * (1 - MODEL_CAP * model_evidence) * (1 - similarity_evidence)
+    score = 1 - (1 - rules) * (1 - model_evidence) * (1 - similarity_evidence)
 
 - rules: noisy-OR of the weights of the rules that fired (``_rules.py``);
-- model_evidence: the text model's probability above MODEL_FLOOR rescaled to 0..1 (times
-  MODEL_CAP). Alone it flags from p >= 0.9; with the weak "no company, no logo" rules from
-  p >= 0.86. On the 4,429 real Ashby postings the model's highest p is 0.65 (99.9th
-  percentile 0.56), so a real posting needs a strong rule as well to be held;
+- model_evidence: the text model's probability p put on the decision scale: the model file
+  carries two probability thresholds chosen by cross-validation on its training data only
+  (scripts/train_spam.py), and p is mapped piecewise-linearly so that p = hold_probability
+  gives HOLD_THRESHOLD and p = spam_probability gives SPAM_THRESHOLD; below MODEL_FLOOR x
+  hold_probability it adds nothing (a weak rule alone never holds a posting);
+  The model abstains on a text mostly in a non-Latin script (MIN_ASCII_SHARE);
 - similarity_evidence: the best cosine to a known-spam embedding, counted from SIMILARITY_FLOOR
   and decisive from SIMILARITY_THRESHOLD (a near copy of confirmed spam is spam).
 
-``is_spam`` when score >= SPAM_THRESHOLD. Holding a real posting back is the worst outcome, so
-the threshold is set for no false positives on the 4,429 real Ashby postings
-(benchmarks/spam_eval.py prints the rates).
+Two levels: ``held`` (score >= HOLD_THRESHOLD: kept back for an operator's review, see
+``hirehound review``) and ``spam`` (score >= SPAM_THRESHOLD: ``is_spam``). The text is scored in
+its comparison form (``hirehound.text.fold_for_match``), so homoglyphs, zero-width characters
+or mojibake do not hide a scam's words. Figures: benchmarks/spam_eval.py (held-out splits only).
 """
 
 from __future__ import annotations
@@ -22,17 +25,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from hirehound.scoring._model import MAX_CHARS, TextModel
 from hirehound.scoring._rules import evaluate
+from hirehound.text import fold_for_match
 
-SPAM_THRESHOLD = 0.8
-MODEL_FLOOR = 0.5
-MODEL_CAP = 1.0
+HOLD_THRESHOLD = 0.5
+SPAM_THRESHOLD = 0.9
+MODEL_FLOOR = 0.6
 SIMILARITY_FLOOR = 0.85
 SIMILARITY_THRESHOLD = 0.95
+# Below this share of ASCII characters (after folding) the text model abstains.
+MIN_ASCII_SHARE = 0.6
+
+Verdict = Literal["ok", "held", "spam"]
 
 DEFAULT_MODEL = Path(__file__).parent / "data" / "spam_model.json.gz"
 
@@ -58,8 +67,23 @@ class SpamResult:
     """Score in [0, 1], the verdict, and why (``rule:...``, ``model:0.91``, ``similar_to...``)."""
 
     score: float
-    is_spam: bool
+    verdict: Verdict
     reasons: tuple[str, ...]
+
+    @property
+    def is_spam(self) -> bool:
+        """Confirmed spam (the high level); ``held`` postings wait for review."""
+        return self.verdict == "spam"
+
+    @property
+    def flagged(self) -> bool:
+        """Not published without review: held or spam."""
+        return self.verdict != "ok"
+
+
+def verdict_of(score: float) -> Verdict:
+    """The level a combined score reaches."""
+    return "spam" if score >= SPAM_THRESHOLD else "held" if score >= HOLD_THRESHOLD else "ok"
 
 
 class SpamScorer:
@@ -81,7 +105,24 @@ class SpamScorer:
 
     def model_probability(self, item: SpamInput) -> float:
         """Stage 2 alone: the text model's probability (for evaluation)."""
-        return self._model.predict(f"{item.title}\n{item.description_text}")
+        return self._model.predict(fold_for_match(f"{item.title}\n{item.description_text}"))
+
+    @property
+    def hold_probability(self) -> float:
+        """The model probability that alone holds a posting for review."""
+        return self._model.hold_probability
+
+    @property
+    def spam_probability(self) -> float:
+        """The model probability that alone marks a posting spam."""
+        return self._model.spam_probability
+
+    def model_evidence(self, p: float) -> float:
+        """The model's probability on the decision scale (module docstring)."""
+        hold, spam = self._model.hold_probability, self._model.spam_probability
+        xs = [0.0, MODEL_FLOOR * hold, hold, max(spam, hold + 1e-6), 1.0 + 1e-6]
+        ys = [0.0, 0.0, HOLD_THRESHOLD, SPAM_THRESHOLD, 1.0]
+        return float(np.interp(p, xs, ys))
 
     def score_many(
         self,
@@ -96,7 +137,7 @@ class SpamScorer:
         for i, item in enumerate(items):
             reasons: list[str] = []
             keep = 1.0
-            low = f"{item.title or ''}\n{item.description_text or ''}".lower()
+            low = fold_for_match(f"{item.title or ''}\n{item.description_text or ''}")
             for hit in evaluate(
                 title=item.title or "",
                 text=item.description_text or "",
@@ -109,9 +150,17 @@ class SpamScorer:
             ):
                 keep *= 1.0 - hit.weight
                 reasons.append(f"rule:{hit.name}")
-            p = self._model.predict_lower(low[:MAX_CHARS])
-            if p > MODEL_FLOOR:
-                keep *= 1.0 - MODEL_CAP * (p - MODEL_FLOOR) / (1.0 - MODEL_FLOOR)
+            head = low[:MAX_CHARS]
+            # The model knows English words only: on a text mostly in another script (Hebrew,
+            # Cyrillic...) its few known words say nothing, so it abstains.
+            if len(head.encode("ascii", "ignore")) < MIN_ASCII_SHARE * len(head):
+                reasons.append("model:abstained_non_latin")
+                evidence = 0.0
+            else:
+                p = self._model.predict_lower(head)
+                evidence = self.model_evidence(p)
+            if evidence > 0:
+                keep *= 1.0 - evidence
                 reasons.append(f"model:{p:.2f}")
             sim = float(similarity[i]) if similarity is not None else 0.0
             if sim >= SIMILARITY_FLOOR:
@@ -122,7 +171,7 @@ class SpamScorer:
                                                               - SIMILARITY_FLOOR)
                 reasons.append(f"similar_to_known_spam:{sim:.2f}")
             score = round(1.0 - keep, 4)
-            out.append(SpamResult(score, score >= SPAM_THRESHOLD, tuple(reasons)))
+            out.append(SpamResult(score, verdict_of(score), tuple(reasons)))
         return out
 
 

@@ -12,7 +12,9 @@ from hirehound.text._clean import fix_mojibake
 __all__ = ["EMPLOYMENT_TYPES", "normalize_employment_type", "normalize_title"]
 
 _TAG = re.compile(r"<[^>]{0,200}>")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u2060\ufeff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Zero-width characters sit inside words ("Engi\u200bneer"): removed, not made a space.
+_ZERO_WIDTH = re.compile("[\u200b\u2060\ufeff]")
 _SPACE = re.compile(r"\s+")
 # Leading/trailing characters that are never part of a title: separators, bullets, Markdown.
 _LEAD_JUNK = " \t-–—|,;:•·*/\\_~=>"  # not "." (".NET") nor "#" ("C#" is inside anyway)
@@ -33,7 +35,7 @@ def normalize_title(title: str | None) -> str:
     if "<" in t:
         t = _TAG.sub(" ", t)
     t = fix_mojibake(t)
-    t = _CONTROL.sub(" ", t)
+    t = _CONTROL.sub(" ", _ZERO_WIDTH.sub("", t))
     t = _MD_HEADING.sub("", _SPACE.sub(" ", t).strip()).lstrip(_LEAD_JUNK).rstrip(_TRAIL_JUNK)
     # "**Senior Engineer**" (Markdown) or a title wrapped in quotes.
     t = t.replace("**", "").strip()

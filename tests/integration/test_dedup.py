@@ -136,6 +136,13 @@ def test_exact_stage_canonical_url_and_content_hash(acme: int) -> None:
             organization_id=acme,
             source="board",
             url="https://jobs.ashbyhq.com/acme/42?utm_source=board&gh_src=x",
+        )
+        # Same URL, edited text: not an exact copy (the URL alone never decides).
+        edited = posting(
+            s,
+            organization_id=acme,
+            source="board2",
+            url="https://jobs.ashbyhq.com/acme/42?utm_source=x",
             description_text=description(1) + "\n\nApply now on our board.",
         )
         # Same text in another format: only case and Markdown marks differ.
@@ -148,8 +155,9 @@ def test_exact_stage_canonical_url_and_content_hash(acme: int) -> None:
         )
     first = run(dedup.check, [original])
     assert first == [DedupDecision(original, "unique")]
-    out = run(dedup.check, [tracked, markdown])
+    out = run(dedup.check, [tracked, markdown, edited])
     assert only(out, tracked) == DedupDecision(tracked, "exact", (original,), "canonical_url")
+    assert only(out, edited).reason.startswith("lsh:")
     md = only(out, markdown)
     assert md.kind == "exact" and md.reason == "content_hash" and md.candidates[0] == original
     with db.transaction() as s:
