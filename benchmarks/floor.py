@@ -43,8 +43,8 @@ def _write_chunk(session: Any, start_id: int, posts: list[Any], cleaned: list[An
     """One chunk's rows into every table; returns how many were written."""
     from sqlalchemy import text
 
+    from hirehound.dedup._fingerprints import store_fingerprints
     from hirehound.dedup._judge import fingerprint
-    from hirehound.dedup._store import _store
     from hirehound.dedup._text import text_prints
     from hirehound.ingest._raw import _record_dict, payload_hash
 
@@ -92,7 +92,7 @@ def _write_chunk(session: Any, start_id: int, posts: list[Any], cleaned: list[An
     fps = [fingerprint(r["id"], organization_id=None, company=r["company"], title=r["title"],
                        location_raw=r["loc"], url=r["url"], text=r["text"], config=config,
                        printed=tp) for r, tp in zip(rows, prints, strict=True)]
-    _store(session, fps, config)
+    store_fingerprints(session, fps, config)
     return len(ids)
 
 
