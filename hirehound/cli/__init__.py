@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from hirehound.cli import db, dead_letters, ops, postings, sources
+from hirehound.cli import db, dead_letters, ops, postings, server, sources
 from hirehound.errors import HirehoundError
 
 EXIT_USER_ERROR = 2
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     dead_letters.register(sub)
     sources.register(sub, kinds)
     ops.register(sub)
+    server.register(sub)
     return p
 
 
