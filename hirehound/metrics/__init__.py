@@ -8,7 +8,7 @@ scrape, so every worker's work counts and the exporter holds no state of its own
 """
 
 from hirehound.metrics._collector import HirehoundCollector, breaker_states, serve
-from hirehound.metrics._records import StageRun, record_stage, tally_limit
+from hirehound.metrics._records import StageRun, record_stage, roll_up, tally_limit
 
-__all__ = ["HirehoundCollector", "StageRun", "breaker_states", "record_stage", "serve",
-           "tally_limit"]
+__all__ = ["HirehoundCollector", "StageRun", "breaker_states", "record_stage", "roll_up",
+           "serve", "tally_limit"]

@@ -3,9 +3,10 @@
 Every figure is read from a place every worker writes, at scrape time, so it is right
 whichever worker did the work and the exporter holds nothing that a restart would lose:
 
-- PostgreSQL: `stage_runs` (one row per chunk stage, any worker) for the jobs counters and the
-  duration histogram, `rate_limit_stats`, `worker_resources`, `dead_letters`, `postings`,
-  `circuit_breakers`, `pg_stat_activity`;
+- PostgreSQL: `stage_runs` (one row per chunk stage, any worker) and `stage_run_totals` (the
+  rows older than a week, summed) for the jobs counters and the duration histogram;
+  `rate_limit_stats`, `worker_resources`, `dead_letters`, `postings`, `circuit_breakers`,
+  `pg_stat_activity`;
 - the Prefect API: work-queue depths, flow runs per deployment and state, limit slots.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -28,6 +30,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine, text
 
 from hirehound import concerns
+from hirehound.metrics._records import DURATION_BUCKETS
 from hirehound.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,8 +46,6 @@ FLOW_RUN_STATES = (
     "PAUSED",
     "CANCELLING",
 )
-# The seed's buckets for `hirehound_job_duration_seconds`.
-DURATION_BUCKETS = (0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0)
 # Dead-letter ages: `hirehound_dead_letters_by_age{age}` counts letters younger than each.
 DEAD_LETTER_AGES = {"1h": 3600, "1d": 86400, "7d": 7 * 86400}
 # A worker process that wrote no stage row for this long is not counted as using resources.
@@ -268,6 +269,29 @@ def _dead_letters(conn: Connection) -> list[Any]:
     return [unresolved, total, oldest, by_age]
 
 
+_STAGE_TOTALS = text(
+    "with s as ("
+    " select stage, queue, worker, status, count(*) as runs, sum(duration_s) as duration_s, "
+    + ", ".join(f"count(*) filter (where duration_s <= {b}) as {c}"
+                for b, c in DURATION_BUCKETS.items())
+    + ", sum(postings_in) as postings_in, sum(postings_out) as postings_out"
+    " from stage_runs group by stage, queue, worker, status"
+    " union all select stage, queue, worker, status, runs, duration_s, "
+    + ", ".join(DURATION_BUCKETS.values())
+    + ", postings_in, postings_out from stage_run_totals)"
+    " select stage, queue, worker, status, sum(runs), sum(duration_s), "
+    + ", ".join(f"sum({c})" for c in DURATION_BUCKETS.values())
+    + ", sum(postings_in), sum(postings_out) from s group by stage, queue, worker, status"
+)
+_LAST_INGEST = text(
+    "select extract(epoch from greatest("
+    " (select max(finished_at) from stage_runs where stage = 'prepare_and_check'"
+    "  and status = 'completed' and postings_in > 0),"
+    " (select max(last_finished_at) from stage_run_totals where stage = 'prepare_and_check'"
+    "  and status = 'completed' and postings_in > 0)))"
+)
+
+
 def _stage_runs(conn: Connection) -> list[Any]:
     jobs = CounterMetricFamily(
         "hirehound_jobs_processed",
@@ -289,34 +313,33 @@ def _stage_runs(conn: Connection) -> list[Any]:
         "hirehound_last_ingest_timestamp_seconds",
         "When a chunk of postings last went through preparation (the first stage), any worker",
     )
-    buckets = ", ".join(f"count(*) filter (where duration_s <= {b})" for b in DURATION_BUCKETS)
+    n_buckets = len(DURATION_BUCKETS)
+    runs: Counter[tuple[str, str, str]] = Counter()
     hist: dict[tuple[str, str], list[float]] = {}
-    seen: dict[tuple[str, str], set[str]] = {}
-    for queue, worker, status, n, total_s, *cumulative in conn.execute(text(
-            f"select queue, worker, status, count(*), sum(duration_s), {buckets} "
-            "from stage_runs group by queue, worker, status")):
-        jobs.add_metric([queue, worker, status], n)
-        seen.setdefault((queue, worker), set()).add(status)
-        acc = hist.setdefault((queue, worker), [0.0] * (len(DURATION_BUCKETS) + 2))
-        acc[0] += n
+    moved: dict[str, list[int]] = {}
+    # Every figure from one query over the recent rows and the rolled-up totals.
+    for stage, queue, worker, status, n, total_s, *rest in conn.execute(_STAGE_TOTALS):
+        # Sums of bigint columns come back as Decimal.
+        runs[(queue, worker, status)] += int(n)
+        acc = hist.setdefault((queue, worker), [0.0] * (n_buckets + 2))
+        acc[0] += int(n)
         acc[1] += float(total_s or 0.0)
-        for i, c in enumerate(cumulative):
-            acc[2 + i] += c
-    for (queue, worker), statuses in seen.items():
+        for i, c in enumerate(rest[:n_buckets]):
+            acc[2 + i] += int(c)
+        io = moved.setdefault(stage, [0, 0])
+        io[0] += int(rest[n_buckets] or 0)
+        io[1] += int(rest[n_buckets + 1] or 0)
+    for queue, worker in hist:
         # Both outcomes always exist: a failure ratio has a denominator and a numerator.
-        for status in {"completed", "failed"} - statuses:
-            jobs.add_metric([queue, worker, status], 0)
+        for status in ("completed", "failed"):
+            jobs.add_metric([queue, worker, status], runs[(queue, worker, status)])
     for (queue, worker), acc in hist.items():
         le = [(str(b), acc[2 + i]) for i, b in enumerate(DURATION_BUCKETS)]
         durations.add_metric([queue, worker], [*le, ("+Inf", acc[0])], acc[1])
-    for stage, n_in, n_out in conn.execute(text(
-            "select stage, sum(postings_in), sum(postings_out) from stage_runs group by stage")):
-        postings.add_metric([stage, "in"], n_in or 0)
-        postings.add_metric([stage, "out"], n_out or 0)
-    at = conn.execute(text(
-        "select extract(epoch from max(finished_at)) from stage_runs "
-        "where stage = 'prepare_and_check' and status = 'completed' and postings_in > 0"
-    )).scalar()
+    for stage, (n_in, n_out) in sorted(moved.items()):
+        postings.add_metric([stage, "in"], n_in)
+        postings.add_metric([stage, "out"], n_out)
+    at = conn.execute(_LAST_INGEST).scalar()
     if at is not None:
         last.add_metric([], float(at))
     return [jobs, durations, postings, last]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,6 +24,15 @@ log = logging.getLogger(__name__)
 
 # A limit slot taken within this is not a wait (the API round trip alone takes ~5-20 ms).
 WAIT_THRESHOLD_S = 0.05
+# The seed's buckets of `hirehound_job_duration_seconds`, and their `stage_run_totals` columns.
+DURATION_BUCKETS: dict[float, str] = {
+    0.1: "le_0_1", 0.5: "le_0_5", 1.0: "le_1", 5.0: "le_5", 10.0: "le_10", 30.0: "le_30",
+    60.0: "le_60", 300.0: "le_300",
+}
+# Stage rows older than this are summed into `stage_run_totals` ...
+ROLL_UP_AFTER_DAYS = 7
+# ... by one stage record in this many (a few ms each time; no coordination needed).
+ROLL_UP_ONE_IN = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +120,39 @@ _RESOURCES = text(
 _PRUNE = text("delete from worker_resources where updated_at < now() - interval '1 day'")
 
 
+_BUCKETS_SQL = ", ".join(
+    f"count(*) filter (where duration_s <= {b})" for b in DURATION_BUCKETS)
+_COLUMNS = ", ".join(DURATION_BUCKETS.values())
+_ROLL_UP = text(
+    "with moved as (delete from stage_runs"
+    " where finished_at < now() - :days * interval '1 day' returning *)"
+    " insert into stage_run_totals (stage, queue, worker, status, runs, duration_s,"
+    f" {_COLUMNS}, postings_in, postings_out, last_finished_at)"
+    f" select stage, queue, worker, status, count(*), sum(duration_s), {_BUCKETS_SQL},"
+    " sum(postings_in), sum(postings_out), max(finished_at) from moved"
+    " group by stage, queue, worker, status"
+    " on conflict (stage, queue, worker, status) do update set"
+    " runs = stage_run_totals.runs + excluded.runs,"
+    " duration_s = stage_run_totals.duration_s + excluded.duration_s, "
+    + ", ".join(f"{c} = stage_run_totals.{c} + excluded.{c}" for c in DURATION_BUCKETS.values())
+    + ", postings_in = stage_run_totals.postings_in + excluded.postings_in,"
+    " postings_out = stage_run_totals.postings_out + excluded.postings_out,"
+    " last_finished_at = greatest(stage_run_totals.last_finished_at,"
+    " excluded.last_finished_at)"
+)
+_ROLL_UP_LOCK = 0x48_48_53_52  # "HHSR"
+
+
+def roll_up(session: Any, older_than_days: float = ROLL_UP_AFTER_DAYS) -> int:
+    """Sum stage rows older than `older_than_days` into `stage_run_totals` and delete them
+    (the exporter's figures do not change); the count of totals rows written. Skipped (0)
+    while another process is at it."""
+    if not session.execute(text("select pg_try_advisory_xact_lock(:k)"),
+                           {"k": _ROLL_UP_LOCK}).scalar():
+        return 0
+    return int(session.execute(_ROLL_UP, {"days": older_than_days}).rowcount or 0)
+
+
 def record_stage(run: StageRun) -> None:
     """Write the stage's row, the rate-limit tallies so far and this process's resources."""
     from hirehound.storage import db
@@ -132,5 +175,7 @@ def record_stage(run: StageRun) -> None:
             session.execute(_RESOURCES, {"worker": run.worker, "pid": os.getpid(),
                                          "cpu": cpu, "mem": mem})
             session.execute(_PRUNE)
+            if random.randrange(ROLL_UP_ONE_IN) == 0:
+                roll_up(session)
     except Exception as exc:  # the database is down: the work's own steps will say so
         log.warning("metrics: stage record of %s not written: %s", run.stage, exc)

@@ -470,6 +470,31 @@ class StageRun(Base):
     flow_run_id: Mapped[str | None]
 
 
+class StageRunTotal(Base):
+    """`stage_runs` older than a week, summed (the workers roll them up now and then)."""
+
+    __tablename__ = "stage_run_totals"
+
+    stage: Mapped[str] = mapped_column(primary_key=True)
+    queue: Mapped[str] = mapped_column(primary_key=True)
+    worker: Mapped[str] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(primary_key=True)
+    runs: Mapped[int] = mapped_column(BigInteger)
+    duration_s: Mapped[float] = mapped_column(Float)
+    # Runs that took at most 0.1, 0.5, 1, 5, 10, 30, 60, 300 s.
+    le_0_1: Mapped[int] = mapped_column(BigInteger)
+    le_0_5: Mapped[int] = mapped_column(BigInteger)
+    le_1: Mapped[int] = mapped_column(BigInteger)
+    le_5: Mapped[int] = mapped_column(BigInteger)
+    le_10: Mapped[int] = mapped_column(BigInteger)
+    le_30: Mapped[int] = mapped_column(BigInteger)
+    le_60: Mapped[int] = mapped_column(BigInteger)
+    le_300: Mapped[int] = mapped_column(BigInteger)
+    postings_in: Mapped[int] = mapped_column(BigInteger)
+    postings_out: Mapped[int] = mapped_column(BigInteger)
+    last_finished_at: Mapped[datetime]
+
+
 class RateLimitStat(Base):
     """Slots taken, waits and denials of one concurrency or rate limit, over every worker."""
 
