@@ -161,6 +161,9 @@ def record_stage(run: StageRun) -> None:
     try:
         cpu, mem = _resources()
         with db.transaction() as session:
+            # Figures, not data: a crash may lose the last few; the commit need not wait for
+            # the disk (the measured cost of a record halves on a busy machine).
+            session.execute(text("set local synchronous_commit = off"))
             session.execute(_STAGE, {
                 "stage": run.stage, "queue": run.queue, "worker": run.worker,
                 "status": run.status, "postings_in": run.postings_in,
@@ -174,8 +177,8 @@ def record_stage(run: StageRun) -> None:
                                          "denied": int(denied)})
             session.execute(_RESOURCES, {"worker": run.worker, "pid": os.getpid(),
                                          "cpu": cpu, "mem": mem})
-            session.execute(_PRUNE)
             if random.randrange(ROLL_UP_ONE_IN) == 0:
+                session.execute(_PRUNE)
                 roll_up(session)
     except Exception as exc:  # the database is down: the work's own steps will say so
         log.warning("metrics: stage record of %s not written: %s", run.stage, exc)
