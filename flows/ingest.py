@@ -32,6 +32,7 @@ from prefect.artifacts import (
 from prefect.utilities.annotations import quote
 
 from flows import _fanout
+from flows._recorded import recorded
 from flows._runtime import configure
 from hirehound import concerns
 from hirehound.errors import HirehoundError, SourceError
@@ -61,9 +62,12 @@ def _stage_call(slot: Callable[[Any], str | None]) -> Call:
         # item of a 512-id list or decision list to look for some (measured: ~8 s of a
         # 20k-posting run). A Chunk is passed as it is: Prefect looks it up whole and links
         # the upstream task run.
-        with concern_slot(slot(task)):
-            return task(*map(_quote_collection, args),
-                        **{k: _quote_collection(v) for k, v in kwargs.items()})
+        # Each stage's run is recorded for the exporter (flows/_recorded.py), on any worker.
+        limit = slot(task)
+        with recorded(task, args, limit) as stage, concern_slot(limit):
+            stage.start()
+            return stage.done(task(*map(_quote_collection, args),
+                                   **{k: _quote_collection(v) for k, v in kwargs.items()}))
 
     return call
 

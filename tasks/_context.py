@@ -70,8 +70,16 @@ def concern_slot(limit: str | None, timeout_s: float = SLOT_TIMEOUT_S) -> Iterat
     if not _LIMITS_PRESENT[key]:
         yield
         return
+    from hirehound.metrics import tally_limit
+
     client = _thread_client()
-    lease_id = _take_slot(client, limit, timeout_s)
+    t0 = time.perf_counter()
+    try:
+        lease_id = _take_slot(client, limit, timeout_s)
+    except TimeoutError:
+        tally_limit(limit, denied=True)  # for the exporter, with the next stage record
+        raise
+    tally_limit(limit, time.perf_counter() - t0)
     try:
         yield
     finally:

@@ -20,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import DBAPIError
 
 from hirehound import concerns, crawl
+from hirehound.metrics import tally_limit
 from tasks._context import holds, run_step, settings
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,14 @@ def polite(min_interval_s: float, rate_limit_name: str | None = SCRAPING_RATE_LI
         if rate_limit_name:
             # strict=False: without `hirehound setup` (a temporary local API) there is no
             # limit to take, and a crawl from the CLI goes on at the politeness pace.
+            t0 = time.perf_counter()
             try:
                 rate_limit(rate_limit_name, timeout_seconds=RATE_LIMIT_TIMEOUT_S, strict=False)
             except Exception as exc:  # the Prefect API, not the board, failed
+                tally_limit(rate_limit_name, denied=True)
                 raise NotCrawled(f"no {rate_limit_name} slot: {exc}") from exc
+            # Counted for the exporter; written with the stage's record (one row per stage).
+            tally_limit(rate_limit_name, time.perf_counter() - t0)
         wait = crawl.reserve(db.engine(), url, min_interval_s)
         if wait > 0:
             time.sleep(wait)

@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from hirehound.cli import db, dead_letters, ops, postings, review, sources
+from hirehound.cli import db, dead_letters, ops, postings, review, server, sources
 from hirehound.errors import HirehoundError
 
 EXIT_USER_ERROR = 2
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.register(sub)
     sources.register(sub, kinds)
     ops.register(sub)
+    server.register(sub)
     return p
 
 

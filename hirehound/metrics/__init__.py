@@ -1,11 +1,14 @@
-"""Prometheus exporter: corpus counts from PostgreSQL and flow-run states from the Prefect API.
+"""Prometheus exporter: the seed's job metrics and the operator's figures, read at scrape time.
 
     hirehound metrics serve --port 9108   ->  GET /metrics
 
-Counts are read at scrape time (a few indexed `count(*)`s and one small request per state
-type), so the numbers are never stale and the exporter holds no state.
+Workers write one `stage_runs` row per chunk stage (with their rate-limit tallies and process
+resources); the exporter aggregates those rows, the corpus tables and the Prefect API on each
+scrape, so every worker's work counts and the exporter holds no state of its own.
 """
 
-from hirehound.metrics._collector import HirehoundCollector, serve
+from hirehound.metrics._collector import HirehoundCollector, breaker_states, serve
+from hirehound.metrics._records import StageRun, record_stage, roll_up, tally_limit
 
-__all__ = ["HirehoundCollector", "serve"]
+__all__ = ["HirehoundCollector", "StageRun", "breaker_states", "record_stage", "roll_up",
+           "serve", "tally_limit"]

@@ -449,3 +449,72 @@ class CrawlHost(Base):
 
     host: Mapped[str] = mapped_column(primary_key=True)
     next_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class StageRun(Base):
+    """One chunk stage (task run) a flow ran, on any worker: what the exporter counts."""
+
+    __tablename__ = "stage_runs"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    finished_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    stage: Mapped[str]
+    queue: Mapped[str]
+    worker: Mapped[str]
+    # completed | failed
+    status: Mapped[str]
+    postings_in: Mapped[int] = mapped_column(Integer, server_default="0")
+    postings_out: Mapped[int] = mapped_column(Integer, server_default="0")
+    duration_s: Mapped[float] = mapped_column(Float)
+    slot_wait_s: Mapped[float] = mapped_column(Float, server_default="0")
+    flow_run_id: Mapped[str | None]
+
+
+class StageRunTotal(Base):
+    """`stage_runs` older than a week, summed (the workers roll them up now and then)."""
+
+    __tablename__ = "stage_run_totals"
+
+    stage: Mapped[str] = mapped_column(primary_key=True)
+    queue: Mapped[str] = mapped_column(primary_key=True)
+    worker: Mapped[str] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(primary_key=True)
+    runs: Mapped[int] = mapped_column(BigInteger)
+    duration_s: Mapped[float] = mapped_column(Float)
+    # Runs that took at most 0.1, 0.5, 1, 5, 10, 30, 60, 300 s.
+    le_0_1: Mapped[int] = mapped_column(BigInteger)
+    le_0_5: Mapped[int] = mapped_column(BigInteger)
+    le_1: Mapped[int] = mapped_column(BigInteger)
+    le_5: Mapped[int] = mapped_column(BigInteger)
+    le_10: Mapped[int] = mapped_column(BigInteger)
+    le_30: Mapped[int] = mapped_column(BigInteger)
+    le_60: Mapped[int] = mapped_column(BigInteger)
+    le_300: Mapped[int] = mapped_column(BigInteger)
+    postings_in: Mapped[int] = mapped_column(BigInteger)
+    postings_out: Mapped[int] = mapped_column(BigInteger)
+    last_finished_at: Mapped[datetime]
+
+
+class RateLimitStat(Base):
+    """Slots taken, waits and denials of one concurrency or rate limit, over every worker."""
+
+    __tablename__ = "rate_limit_stats"
+
+    limit_name: Mapped[str] = mapped_column(primary_key=True)
+    acquired: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    waited: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    wait_seconds: Mapped[float] = mapped_column(Float, server_default="0")
+    denied: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class WorkerResources(Base):
+    """CPU and memory of one flow-run process of a worker, as of its last chunk stage."""
+
+    __tablename__ = "worker_resources"
+
+    worker: Mapped[str] = mapped_column(primary_key=True)
+    pid: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cpu_percent: Mapped[float] = mapped_column(Float)
+    memory_bytes: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
