@@ -205,7 +205,9 @@ def _read(
                           f"(declared {declared})")
     decoder = _Decoder(resp.headers.get("content-encoding", ""))
     buf = bytearray()
-    for raw in resp.iter_raw(chunk_size=65536):
+    # Chunks as they arrive (a chunk_size would make httpx gather 64 kB first, and a drip
+    # would never reach the deadline check).
+    for raw in resp.iter_raw():
         if time.monotonic() > deadline:
             raise Retryable(f"{url}: deadline of {deadline_s:g}s exceeded reading the body")
         buf += decoder.feed(raw, max_bytes + 1 - len(buf))

@@ -331,3 +331,21 @@ def test_enrichment_breaker_opens_and_recovers(clean_db: Settings, api: tuple[Ap
     FIGURES["breaker"] = {"api calls": len(state.calls), "fail-fast refusals": 5,
                           "late success ignored": True, "recovered": True}
     print(f"\n[board-faults] breaker: {FIGURES['breaker']}")
+
+
+def test_a_drip_is_cut_at_the_deadline() -> None:
+    """Per-read timeouts never fire on a body trickled 64 bytes every 0.25 s; the deadline
+    does, within one piece of it."""
+    from hirehound import net
+
+    boards = Boards(payloads={"drip": _payload("drip")}, mode={"drip": "drip"})
+    with serve_boards(boards), net.GuardedClient(
+        net.AddressPolicy.of(allow=["127.0.0.1/32"]), timeout=1.0
+    ) as client:
+        t0 = time.monotonic()
+        with pytest.raises(net.Retryable, match="deadline"):
+            net.fetch(client, boards.url("drip"), deadline_s=1.0)
+        took = time.monotonic() - t0
+    assert took < 1.0 + 0.5, took
+    FIGURES["drip"] = {"deadline (s)": 1.0, "cut after (s)": round(took, 2)}
+    print(f"\n[board-faults] drip: {FIGURES['drip']}")
