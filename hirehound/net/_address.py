@@ -59,7 +59,7 @@ def refusal_reason(ip: IPAddress) -> str | None:
     if ip.is_loopback or ip.is_unspecified:
         return "loopback" if ip.is_loopback else "unspecified"
     for networks, reason in _EXTRA_REFUSED:
-        if ip.version == networks[0].version and any(ip in n for n in networks):
+        if any(ip.version == n.version and ip in n for n in networks):
             if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
                 return f"{reason} of {ip.ipv4_mapped}"
             return reason
