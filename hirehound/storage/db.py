@@ -46,7 +46,7 @@ def resolve_url(settings: Settings) -> tuple[str, bool]:
         raw = settings.database_url.get_secret_value().strip()
         try:
             url = make_url(raw)
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # ValueError: a bad port
             raise ConfigurationError(
                 f"HIREHOUND_DATABASE_URL is not a database URL: {_masked(raw)!r} "
                 "(expected postgresql://user:password@host:5432/dbname)"
