@@ -318,8 +318,12 @@ def test_enrichment_breaker_opens_and_recovers(clean_db: Settings, api: tuple[Ap
     before = len(state.calls)
     assert [call() for _ in range(5)] == ["open"] * 5 and len(state.calls) == before
 
-    # After the cool-down one probe goes through; the API is well again: closed.
+    # After the cool-down one probe goes through. It meets a data error (403): that counts
+    # neither way, and hands the probe on at once instead of waiting out another cool-down.
     time.sleep(policy.cooldown_s + 0.1)
+    state.status = 403
+    assert call() == "data" and row().state == "half_open"
+    # The next probe finds the API well again: closed.
     state.status = 200
     b = breaker()
     b.before_call()  # the fail-fast check tasks/enrich.py makes before its rate-limit slot
