@@ -37,6 +37,9 @@ _SECRET_HEADER = re.compile(
 _SECRET_PARAM = re.compile(r"key|token|secret|password|passwd|sig|auth|session", re.IGNORECASE)
 
 
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
 class BadResponse(NetError):
     """The answer cannot be used (too many redirects, body over the cap, undecodable)."""
 
@@ -122,7 +125,8 @@ def fetch(
                 method, current, headers=hop_headers, params=params if hop == 0 else None,
                 timeout=timeout, follow_redirects=False,
             ) as resp:
-                if resp.is_redirect:
+                # Not resp.is_redirect: in httpx 0.28 that is any 3xx, 304 Not Modified too.
+                if resp.status_code in _REDIRECTS:
                     location = resp.headers.get("location", "")
                     nxt = httpx.URL(urljoin(str(resp.url), location)) if location else None
                     if nxt is None:

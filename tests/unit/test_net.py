@@ -222,3 +222,14 @@ def test_merged_organization_urls_keep_http_only() -> None:
     assert v["og_image"] == "https://acme.example/og.png"
     assert sorted(d["field"] for d in merged.dropped) == [
         "icon_urls", "logo_url", "same_as", "website"]
+
+
+def test_a_304_is_an_answer_not_a_redirect() -> None:
+    """httpx 0.28 calls every 3xx a redirect; a 304 must come back to the caller."""
+    from tests.support.httpserver import Response, serve
+
+    with serve(lambda r: Response(304, b"", {"ETag": '"v1"'})) as base, net.GuardedClient(
+        net.AddressPolicy.of(allow=["127.0.0.1/32"]), timeout=2.0
+    ) as client:
+        resp = net.fetch(client, base + "/board", headers={"If-None-Match": '"v1"'})
+    assert resp.status == 304 and resp.headers["etag"] == '"v1"'
