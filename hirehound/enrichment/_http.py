@@ -165,6 +165,8 @@ class SafeClient:
             )
         except net.BlockedAddress as exc:
             raise BlockedAddress(f"{net.redact_url(url)}: {exc}") from None
+        except net.Unresolvable as exc:  # a website that no longer exists: bad data
+            raise EnrichmentDataError(f"{net.redact_url(url)}: {exc}") from None
         except net.BadResponse as exc:
             raise EnrichmentDataError(str(exc)) from None
         retry = net.retryable_status(resp)

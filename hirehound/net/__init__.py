@@ -6,6 +6,7 @@
 - NetError
   - BlockedAddress: not http(s), or an address the policy refuses; never retried
   - Retryable: network error, timeout, deadline, 429/5xx (`retry_after`, `status`)
+    - Unresolvable: the host name does not resolve
   - BadResponse: too many redirects, body over the cap, undecodable body
 """
 
@@ -29,7 +30,7 @@ from hirehound.net._fetch import (
     redact_url,
     retryable_status,
 )
-from hirehound.net._retry import Retryable, RetryPolicy, parse_retry_after
+from hirehound.net._retry import Retryable, RetryPolicy, Unresolvable, parse_retry_after
 from hirehound.net._transport import GuardedClient, GuardedTransport
 from hirehound.net._urls import MAX_URL_CHARS, safe_http_url, url_problem
 
@@ -70,6 +71,7 @@ __all__ = [
     "Response",
     "RetryPolicy",
     "Retryable",
+    "Unresolvable",
     "client",
     "fetch",
     "parse_retry_after",

@@ -36,6 +36,10 @@ class Retryable(NetError):
         self.status = status
 
 
+class Unresolvable(Retryable):
+    """The host name does not resolve (retryable for a board; bad data for a website)."""
+
+
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date; else None.
 

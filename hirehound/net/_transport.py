@@ -18,6 +18,7 @@ import httpcore
 import httpx
 
 from hirehound.net._address import AddressPolicy
+from hirehound.net._retry import Unresolvable
 
 _ssl_lock = threading.Lock()
 _ssl_context: ssl.SSLContext | None = None
@@ -50,7 +51,7 @@ class GuardedBackend(httpcore.SyncBackend):
         try:
             addresses = self.policy.addresses(host, port)  # raises BlockedAddress
         except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+            raise Unresolvable(f"cannot resolve {host}: {exc}") from exc
         error: Exception | None = None
         for ip in addresses[: self.max_addresses]:
             try:
