@@ -104,6 +104,7 @@ class CircuitBreaker:
         (a fail-fast check before waiting for a rate-limit slot) uses it instead of asking
         again, which would find its own probe in progress and refuse it.
         """
+        self._ticket = None  # a ticket is only good for the call right after it
         with self._transaction() as session:
             state, _, open_for, _ = self._row(session)
             if state == "closed":
@@ -129,6 +130,7 @@ class CircuitBreaker:
 
     def record_success(self, ticket: Ticket | None = None) -> None:
         """A call that began with `ticket` succeeded (no ticket: an operator's override)."""
+        self._ticket = None
         with self._transaction() as session:
             state, _, _, opened_at = self._row(session)
             if ticket is not None and state != "closed" and not (
@@ -163,6 +165,7 @@ class CircuitBreaker:
                 )
 
     def record_failure(self, error: BaseException | str) -> None:
+        self._ticket = None
         with self._transaction() as session:
             state, failures, _, _ = self._row(session)
             failures += 1
