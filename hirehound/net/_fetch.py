@@ -213,7 +213,7 @@ def _read(
     # would never reach the deadline check).
     for raw in resp.iter_raw():
         if time.monotonic() > deadline:
-            raise Retryable(f"{url}: deadline of {deadline_s:g}s exceeded reading the body")
+            raise Retryable(f"deadline of {deadline_s:g}s exceeded reading the body")
         buf += decoder.feed(raw, max_bytes + 1 - len(buf))
         if len(buf) > max_bytes:
             break
