@@ -66,7 +66,8 @@ class HirehoundSettings(Block):
         base = base or Settings()
         update: dict[str, Any] = {}
         if self.database is not None:
-            update["database_url"] = connector_url(self.database)
+            # A SecretStr (model_copy does not validate): repr() and logs must not show it.
+            update["database_url"] = SecretStr(connector_url(self.database))
         for name in (
             "embedding_provider",
             "embedding_dim",

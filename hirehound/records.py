@@ -6,6 +6,7 @@ A source yields `SourcePosting` (mapped onto the generic import fields) or `BadR
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,21 @@ class SourcePosting:
     salary: str | None = None
     # The source record as fetched, stored raw (JSONB) before anything else happens.
     payload: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Only http(s) URLs are stored and exported: a `javascript:` or `data:` URL from a
+        # feed is dropped here, with its reason logged (the raw payload still has it).
+        if self.url is not None:
+            from hirehound.net import url_problem
+
+            problem = url_problem(self.url)
+            if problem is not None:
+                logging.getLogger(__name__).info(
+                    "%s %s: url dropped (%s)", self.source, self.source_id, problem
+                )
+                self.url = None
+            else:
+                self.url = self.url.strip()
 
 
 @dataclass(slots=True)

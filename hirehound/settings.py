@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,7 +32,9 @@ class Settings(BaseSettings):
         default_factory=_default_home,
         description="Folder for the embedded database and local state.",
     )
-    database_url: str | None = Field(
+    # Secrets (the URL holds the password, the key is a key) are SecretStr: `repr(settings)`,
+    # log lines and tracebacks show '**********'; `.get_secret_value()` where it is used.
+    database_url: SecretStr | None = Field(
         default=None,
         description="PostgreSQL URL (postgresql://...); empty starts the embedded server.",
     )
@@ -59,9 +61,29 @@ class Settings(BaseSettings):
         default=False,
         description="Let HTTP fetches reach private/loopback addresses (tests, on-prem boards).",
     )
-    http_timeout_s: float = 20.0
+    allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="Networks fetches may reach although not public, as a JSON list "
+        '(\'["10.2.0.0/16"]\'): narrower than allow_private_addresses.',
+    )
+    http_timeout_s: float = Field(default=20.0, gt=0, description="Per connect/read timeout.")
+    http_deadline_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Total time for one request (redirects and body included): a server "
+        "trickling its answer slower is cut off and retried.",
+    )
     user_agent: str = "HirehoundBot/0.1 (+https://hirehound.example/bot)"
     log_sql: bool = False
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
 
     @property
     def pgdata(self) -> Path:

@@ -19,7 +19,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import DBAPIError
 
-from hirehound import concerns, crawl
+from hirehound import concerns, crawl, net
 from hirehound.metrics import tally_limit
 from tasks._context import holds, run_step, settings
 
@@ -61,13 +61,15 @@ _local = threading.local()
 
 
 def _client() -> httpx.Client:
-    """One HTTP client per thread, kept across boards: a new one costs ~20 ms of CPU (its TLS
-    context), about half of what a 304 board costs otherwise."""
-    client: httpx.Client | None = getattr(_local, "client", None)
-    if client is None or client.is_closed:
-        s = settings()
-        client = httpx.Client(timeout=s.http_timeout_s, headers={"User-Agent": s.user_agent})
-        _local.client = client
+    """One guarded HTTP client per thread, kept across boards (connections are reused; the TLS
+    context, ~20 ms of CPU, is shared by the process). Rebuilt when the settings change."""
+    s = settings()
+    client: net.GuardedClient | None = getattr(_local, "client", None)
+    if client is None or client.is_closed or getattr(_local, "settings", None) != s:
+        if client is not None:
+            client.close()
+        client = net.client(s)
+        _local.client, _local.settings = client, s
     return client
 
 

@@ -41,20 +41,18 @@ def expire_postings(max_age_days: int = 60) -> int:
 def recheck_links(limit: int = 500, per_second: float = 2.0) -> dict[str, int]:
     """HEAD the URLs of the `limit` least recently checked active postings; 404/410 removes
     them. Each request takes a slot of the shared `scraping-rate` limit (all workers)."""
-    import httpx
     from prefect.concurrency.sync import rate_limit
 
+    from hirehound import net
+
     settings = db.settings()
-    headers = {"User-Agent": settings.user_agent}
-    with httpx.Client(timeout=settings.http_timeout_s, headers=headers) as client:
-        checker = maintenance.HttpLinkChecker(
-            client,
-            per_second=per_second,
-            allow_private=settings.allow_private_addresses,
-            before_request=lambda: rate_limit("scraping-rate", strict=False),
-        )
-        with db.transaction() as session:
-            result = maintenance.recheck_postings(session, checker, now=_now(), limit=limit)
+    with net.client(settings) as client, maintenance.HttpLinkChecker(
+        client,
+        per_second=per_second,
+        before_request=lambda: rate_limit("scraping-rate", strict=False),
+        deadline_s=settings.http_deadline_s,
+    ) as checker:
+        result = maintenance.recheck_postings(db.transaction, checker, now=_now(), limit=limit)
     return {
         "checked": result.checked,
         "alive": result.alive,

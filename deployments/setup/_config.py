@@ -62,13 +62,15 @@ class SetupConfig:
     pool_type: Literal["process", "kubernetes"] = "process"
     queues: Mapping[str, int] = field(default_factory=lambda: dict(QUEUES))
     rate_limits: Mapping[str, RateLimit] = field(default_factory=lambda: dict(RATE_LIMITS))
-    alert_webhook_url: str | None = None
+    # Secrets (the webhook URL is one: whoever holds it can post alerts) stay out of repr().
+    alert_webhook_url: str | None = field(default=None, repr=False)
     # Allow the webhook to reach private/loopback addresses (an on-prem alert relay, tests).
     alert_allow_private: bool = False
     # Values for the `hirehound` HirehoundSettings block; None keeps what the block holds.
-    database_url: str | None = None
-    embedding: Mapping[str, Any] | None = None  # embedding_* / openai_* fields of the block
-    secrets: Mapping[str, str] = field(default_factory=dict)
+    database_url: str | None = field(default=None, repr=False)
+    # embedding_* / openai_* fields of the block (the API key among them)
+    embedding: Mapping[str, Any] | None = field(default=None, repr=False)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     # Flow runs send a heartbeat every PREFECT_FLOWS_HEARTBEAT_FREQUENCY seconds (>= 30, set
     # on the workers). A run silent for `stuck_after_s` is marked Crashed, then rescheduled
     # while its run count is at most `rescue_retries`.

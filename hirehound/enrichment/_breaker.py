@@ -6,6 +6,16 @@ half_open --success--> closed;  half_open --failure--> open (cool-down restarts)
 Each transition runs in its own short transaction on the service's row, locked with
 `SELECT ... FOR UPDATE`, so two workers never both take the half-open probe. Times come
 from the database clock (`now()`), one clock for all workers.
+
+What counts:
+- A success closes the circuit only when it is news: the circuit is closed (the failure count
+  resets) or this call is the half-open probe. A slow call that began before the circuit
+  opened (or before the probe) and succeeds afterwards changes nothing: it says nothing about
+  the service since it opened.
+- Data errors (403/404, unusable answers, blocked addresses: `EnrichmentDataError`) count
+  neither way: the service answered, but about one organization, so they neither reset the
+  failure count nor add to it. A probe ending in a data error hands the probe to the next
+  caller at once (the circuit stays half-open, its cool-down already served).
 """
 
 from __future__ import annotations
@@ -40,10 +50,23 @@ class BreakerPolicy:
 _LOCK = text(
     """
     select state, consecutive_failures,
-           extract(epoch from (now() - coalesce(opened_at, now()))) as open_for
+           extract(epoch from (now() - coalesce(opened_at, now()))) as open_for,
+           opened_at
       from circuit_breakers where service = :service for update
     """
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """What `before_call` saw: the state the call began in and, for the probe, its start."""
+
+    state: str
+    opened_at: Any = None  # the row's opened_at when this call is the half-open probe
+
+    @property
+    def probe(self) -> bool:
+        return self.state == "half_open"
 
 
 class CircuitBreaker:
@@ -55,8 +78,9 @@ class CircuitBreaker:
         self.service = service
         self.policy = policy or BreakerPolicy()
         self._transaction = transaction
+        self._ticket: Ticket | None = None
 
-    def _row(self, session: Session) -> tuple[str, int, float]:
+    def _row(self, session: Session) -> tuple[str, int, float, Any]:
         session.execute(
             text(
                 "insert into circuit_breakers (service) values (:service)"
@@ -64,19 +88,28 @@ class CircuitBreaker:
             ),
             {"service": self.service},
         )
-        state, failures, open_for = session.execute(_LOCK, {"service": self.service}).one()
-        return str(state), int(failures), float(open_for or 0.0)
+        state, failures, open_for, opened_at = session.execute(
+            _LOCK, {"service": self.service}
+        ).one()
+        return str(state), int(failures), float(open_for or 0.0), opened_at
 
     def state(self) -> str:
         with self._transaction() as session:
             return self._row(session)[0]
 
-    def before_call(self) -> None:
-        """Let the call through, or raise CircuitOpen (fail fast)."""
+    def before_call(self) -> Ticket:
+        """Let the call through (its ticket), or raise CircuitOpen (fail fast).
+
+        The ticket is also kept on this instance, so `guard()` right after a `before_call()`
+        (a fail-fast check before waiting for a rate-limit slot) uses it instead of asking
+        again, which would find its own probe in progress and refuse it.
+        """
+        self._ticket = None  # a ticket is only good for the call right after it
         with self._transaction() as session:
-            state, _, open_for = self._row(session)
+            state, _, open_for, _ = self._row(session)
             if state == "closed":
-                return
+                self._ticket = Ticket("closed")
+                return self._ticket
             if open_for < self.policy.cooldown_s:
                 raise CircuitOpen(
                     f"circuit for {self.service} is {state} "
@@ -84,18 +117,28 @@ class CircuitBreaker:
                 )
             # Cool-down over (or a previous probe went silent): this caller is the probe; the
             # restarted clock keeps everyone else failing fast until it reports back.
-            session.execute(
+            opened_at = session.execute(
                 text(
                     "update circuit_breakers set state = 'half_open', opened_at = now()"
-                    " where service = :service"
+                    " where service = :service returning opened_at"
                 ),
                 {"service": self.service},
-            )
+            ).scalar_one()
             log.info("circuit for %s half-open: probing", self.service)
+            self._ticket = Ticket("half_open", opened_at)
+            return self._ticket
 
-    def record_success(self) -> None:
+    def record_success(self, ticket: Ticket | None = None) -> None:
+        """A call that began with `ticket` succeeded (no ticket: an operator's override)."""
+        self._ticket = None
         with self._transaction() as session:
-            state, _, _ = self._row(session)
+            state, _, _, opened_at = self._row(session)
+            if ticket is not None and state != "closed" and not (
+                ticket.probe and state == "half_open" and opened_at == ticket.opened_at
+            ):
+                # Began before the circuit opened (or is not the probe): not news.
+                log.debug("late success for %s ignored (circuit %s)", self.service, state)
+                return
             session.execute(
                 text(
                     "update circuit_breakers set state = 'closed', consecutive_failures = 0,"
@@ -106,9 +149,25 @@ class CircuitBreaker:
             if state != "closed":
                 log.info("circuit for %s closed", self.service)
 
-    def record_failure(self, error: BaseException | str) -> None:
+    def release_probe(self, ticket: Ticket) -> None:
+        """The probe learned nothing (a data error): let the next caller probe at once."""
+        if not ticket.probe:
+            return
         with self._transaction() as session:
-            state, failures, _ = self._row(session)
+            state, _, _, opened_at = self._row(session)
+            if state == "half_open" and opened_at == ticket.opened_at:
+                session.execute(
+                    text(
+                        "update circuit_breakers set opened_at = now() - make_interval("
+                        "secs => :cooldown) where service = :service"
+                    ),
+                    {"service": self.service, "cooldown": self.policy.cooldown_s},
+                )
+
+    def record_failure(self, error: BaseException | str) -> None:
+        self._ticket = None
+        with self._transaction() as session:
+            state, failures, _, _ = self._row(session)
             failures += 1
             opens = state == "half_open" or (
                 state == "closed" and failures >= self.policy.failure_threshold
@@ -134,12 +193,14 @@ class CircuitBreaker:
     @contextlib.contextmanager
     def guard(self) -> Iterator[None]:
         """Fail fast when open; count service failures, not bad data about one organization."""
-        self.before_call()
+        ticket = self._ticket or self.before_call()
+        self._ticket = None  # one ticket, one call
         try:
             yield
         except EnrichmentDataError:
-            # The service answered; the answer was unusable for this organization.
-            self.record_success()
+            # The service answered; the answer was unusable for this organization: counts
+            # neither way (see the module docstring).
+            self.release_probe(ticket)
             raise
         except CircuitOpen:
             raise
@@ -147,7 +208,7 @@ class CircuitBreaker:
             self.record_failure(f"{type(exc).__name__}: {exc}")
             raise
         else:
-            self.record_success()
+            self.record_success(ticket)
 
 
 def breaker_states(session: Session) -> dict[str, dict[str, Any]]:

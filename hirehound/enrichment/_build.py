@@ -19,9 +19,12 @@ def http_client(
     attempts: int = 4,
     max_bytes: int = 2_000_000,
 ) -> SafeClient:
+    timeout = min(settings.http_timeout_s, 15.0) if timeout is None else timeout
     return SafeClient(
         allow_private=settings.allow_private_addresses,
-        timeout=min(settings.http_timeout_s, 15.0) if timeout is None else timeout,
+        allowed_networks=tuple(settings.allowed_networks),
+        timeout=timeout,
+        deadline=min(settings.http_deadline_s, 3 * timeout),
         user_agent=settings.user_agent,
         attempts=attempts,
         max_bytes=max_bytes,

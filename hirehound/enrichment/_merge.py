@@ -14,6 +14,7 @@ conflict when they fall into different size buckets.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from typing import Any
 
 from hirehound.enrichment._registry import precedence
 from hirehound.enrichment._size import bucket_of
+from hirehound.net import url_problem
+
+log = logging.getLogger(__name__)
 
 MERGED_FIELDS = (
     "description", "category", "employee_count", "founded_year", "hq_city", "hq_region",
@@ -35,6 +39,34 @@ class Merged:
     provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
     conflicts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sources_used: list[str] = field(default_factory=list)
+    # URL values refused (not http(s)): {"field", "source", "value", "reason"}.
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+
+
+# Fields holding URLs (or lists of them): only http(s) URLs are kept, see net.safe_http_url.
+URL_FIELDS = frozenset({"website", "logo_url", "og_image"})
+URL_LIST_FIELDS = frozenset({"same_as", "icon_urls"})
+
+
+def _http_only(name: str, source: str, value: Any, dropped: list[dict[str, Any]]) -> Any:
+    """`value` with its non-http(s) URLs dropped (and noted in `dropped`), or None."""
+    if name in URL_FIELDS:
+        items, single = [value], True
+    elif name in URL_LIST_FIELDS:
+        items, single = (value if isinstance(value, list) else [value]), False
+    else:
+        return value
+    kept = []
+    for item in items:
+        problem = url_problem(item)
+        if problem is None:
+            kept.append(str(item).strip())
+        else:
+            dropped.append({"field": name, "source": source, "value": str(item)[:200],
+                            "reason": problem})
+    if single:
+        return kept[0] if kept else None
+    return kept or None
 
 
 def _norm(field_name: str, value: Any) -> Any:
@@ -53,10 +85,16 @@ def _norm(field_name: str, value: Any) -> Any:
 def merge_results(results: Iterable[Mapping[str, Any] | None]) -> Merged:
     """Merge `{"source": name, "fields": {...}}` dicts (None entries: skipped sources)."""
     by_source: dict[str, dict[str, Any]] = {}
+    dropped: list[dict[str, Any]] = []
     for r in results:
         if r and r.get("fields"):
-            by_source[str(r["source"])] = dict(r["fields"])
-    merged = Merged(sources_used=sorted(by_source))
+            source = str(r["source"])
+            by_source[source] = {
+                k: _http_only(k, source, v, dropped) for k, v in dict(r["fields"]).items()
+            }
+    merged = Merged(sources_used=sorted(by_source), dropped=dropped)
+    for d in dropped:
+        log.info("enrichment: %s from %s dropped (%s)", d["field"], d["source"], d["reason"])
     for name in MERGED_FIELDS:
         order = precedence(name)
         ranked = [s for s in order if s in by_source] + sorted(

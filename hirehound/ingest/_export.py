@@ -8,6 +8,8 @@ from typing import Any, TextIO
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from hirehound.net import safe_http_url
+
 _QUERY = text(
     """
     select p.id, p.source, p.source_id, p.url, p.title, p.company, p.organization_id,
@@ -38,7 +40,7 @@ def posting_document(r: Any) -> dict[str, Any]:
         "id": r.id,
         "source": r.source,
         "source_id": r.source_id,
-        "url": r.url,
+        "url": safe_http_url(r.url),  # http(s) only, whatever was stored
         "title": r.title,
         "company": r.company,
         "organization_id": r.organization_id,

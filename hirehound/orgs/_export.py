@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hirehound.errors import ConfigurationError
+from hirehound.net import safe_http_url
 from hirehound.storage.models import Organization
 
 
@@ -30,8 +31,8 @@ def organization_record(org: Organization) -> dict[str, Any]:
             "lat": org.hq_lat,
             "lon": org.hq_lon,
         },
-        "logo_url": org.logo_url,
-        "website": org.website,
+        "logo_url": safe_http_url(org.logo_url),  # http(s) only, whatever was stored
+        "website": safe_http_url(org.website),
         "description": org.description,
         "sources": org.sources or {},
         "enriched_at": org.enriched_at.isoformat() if org.enriched_at else None,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -33,7 +34,7 @@ _state: _State | None = None
 @dataclass
 class _State:
     settings: Settings
-    url: str
+    url: str = field(repr=False)  # holds the password
     engine: Engine
     sessions: sessionmaker[Session]
     embedded: bool
@@ -42,12 +43,12 @@ class _State:
 def resolve_url(settings: Settings) -> tuple[str, bool]:
     """The SQLAlchemy URL to use and whether it is the embedded server (started here)."""
     if settings.database_url:
-        raw = settings.database_url.strip()
+        raw = settings.database_url.get_secret_value().strip()
         try:
             url = make_url(raw)
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # ValueError: a bad port
             raise ConfigurationError(
-                f"HIREHOUND_DATABASE_URL is not a database URL: {raw!r} "
+                f"HIREHOUND_DATABASE_URL is not a database URL: {_masked(raw)!r} "
                 "(expected postgresql://user:password@host:5432/dbname)"
             ) from None
         if not url.drivername.startswith("postgresql"):
@@ -57,6 +58,11 @@ def resolve_url(settings: Settings) -> tuple[str, bool]:
         url = url.set(drivername="postgresql+psycopg")
         return url.render_as_string(hide_password=False), False
     return _embedded.start(settings.pgdata), True
+
+
+def _masked(raw: str) -> str:
+    # An unparseable URL may still hold a password between "://" and "@": never echo it.
+    return re.sub(r"(?<=://)[^/@]*@", "***@", raw)
 
 
 def configure(settings: Settings | None = None, *, check: bool = True) -> Engine:

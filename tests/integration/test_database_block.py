@@ -78,7 +78,10 @@ def test_setup_writes_a_connector_the_settings_block_links(no_blocks: None) -> N
     assert "s3cr" not in repr(connector)  # the password is a secret in the UI and in logs
     settings_block = HirehoundSettings.load(SETTINGS_BLOCK)
     assert "s3cr" not in repr(settings_block)
-    assert _block_settings(SETTINGS_BLOCK).database_url == URL
+    settings = _block_settings(SETTINGS_BLOCK)
+    assert settings.database_url is not None
+    assert settings.database_url.get_secret_value() == URL  # a SecretStr: hidden in repr()
+    assert "s3cr" not in repr(settings)
 
     again = setup(config=SetupConfig(database_url=URL))
     assert _actions(again)[("block sqlalchemy-connector", DATABASE_BLOCK)] == "unchanged"
@@ -89,7 +92,10 @@ def test_setup_writes_a_connector_the_settings_block_links(no_blocks: None) -> N
     assert _actions(third)[("block sqlalchemy-connector", DATABASE_BLOCK)] == "updated"
     # The link did not change, so the settings block did not either; it reads the new host.
     assert _actions(third)[("block hirehound-settings", SETTINGS_BLOCK)] == "unchanged"
-    assert _block_settings(SETTINGS_BLOCK).database_url == moved
+    settings = _block_settings(SETTINGS_BLOCK)
+    assert settings.database_url is not None
+    assert settings.database_url.get_secret_value() == moved  # a SecretStr: hidden in repr()
+    assert "s3cr" not in repr(settings)
 
 
 def test_a_settings_block_without_a_database_keeps_the_workers_own(no_blocks: None) -> None:

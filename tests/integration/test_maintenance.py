@@ -123,8 +123,7 @@ def test_recheck_removes_gone_postings_and_keeps_the_rest(database: Any) -> None
         }
         with httpx.Client(timeout=5) as client:
             checker = maintenance.HttpLinkChecker(client, per_second=50, allow_private=True)
-            with db.transaction() as session:
-                result = maintenance.recheck_postings(session, checker, now=NOW, limit=10)
+            result = maintenance.recheck_postings(db.transaction, checker, now=NOW, limit=10)
             # Loopback is refused unless allowed (posting URLs come from the outside).
             strict = maintenance.HttpLinkChecker(client, per_second=50)
             assert strict(f"{base}/alive").outcome == "unknown"
