@@ -48,6 +48,9 @@ MAX_STREAM_BYTES = 2 * 1024**3  # a streamed file after decompression: a gzip bo
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TAG = re.compile(r"<[^>]*>|<[a-zA-Z/!?][^<>]*$")
+# Markup that runs code, in text meant to be plain (a description without HTML).
+_ACTIVE = re.compile(r"<\s*/?\s*(?:script|style|iframe|frame|object|embed|svg|math|img|link|"
+                     r"meta|base|form|input|video|audio|body)\b|<[^>]*\son[a-z]+\s*=", re.I)
 # Plain-text fields of SourcePosting (no markup meant): tags are dropped, not kept as text.
 _PLAIN = ("title", "company", "company_domain", "location", "employment_type", "date_posted",
           "valid_through", "salary")
@@ -121,8 +124,16 @@ def loads(text: str | bytes) -> Any:
 
 
 def strip_tags(s: str) -> str:
-    """Plain text: markup removed (a `<script>` in a company name is not a name)."""
-    return _TAG.sub(" ", s).strip() if "<" in s else s
+    """Plain text: markup removed (a `<script>` in a company name is not a name); again
+    while removing one tag joins the pieces of another (`<scr<b>ipt>`)."""
+    for _ in range(5):
+        if "<" not in s:
+            break
+        stripped = _TAG.sub(" ", s)
+        if stripped == s:
+            break
+        s = stripped
+    return s.strip()
 
 
 def safe_url(url: str | None) -> str | None:
@@ -176,7 +187,10 @@ def _check_fields(p: SourcePosting) -> SourcePosting:
             raise LimitExceeded("description_too_long",
                                 f"description of {len(value)} characters "
                                 f"(max {MAX_DESCRIPTION_CHARS})")
-        changes[name] = scrub_text(value)
+        value = scrub_text(value)
+        if name == "description" and _ACTIVE.search(value):
+            value = strip_tags(value)  # plain text is shown as it is: no live markup in it
+        changes[name] = value
     changes["payload"] = scrub_json(p.payload)
     return replace(p, **changes)
 
