@@ -177,19 +177,23 @@ def _transient(exc: OperationalError) -> bool:
     return isinstance(exc.orig, (errors.DeadlockDetected, errors.SerializationFailure))
 
 
-def run_step(step: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def run_step(step: Callable[..., Any], *args: Any, isolate_rows: bool | None = None,
+             **kwargs: Any) -> Any:
     """Run a core step in one transaction; its dead letters commit with its results.
 
-    When the chunk (the first argument: ids, decisions or raw records) fails in a way one
-    row can cause, its halves run on their own until each failing row is alone: those are
+    When the chunk (the first argument: ids, decisions or raw records) of an ingestion step
+    (`isolate_rows`, by default: the step is `hirehound.ingest`'s) fails in a way one row
+    can cause, its halves run on their own until each failing row is alone: those are
     dead-lettered and the rest goes through (`hirehound.ingest._bisect`). A failure that is
     nobody's row (the database is down) propagates: the task retries the chunk.
     """
+    if isolate_rows is None:
+        isolate_rows = getattr(step, "__module__", "").startswith("hirehound.ingest")
     try:
         return _run_once(step, *args, **kwargs)
     except Exception as exc:
         items = args[0] if args else None
-        if not (isinstance(items, list) and items and isolatable(exc)):
+        if not (isolate_rows and isinstance(items, list) and items and isolatable(exc)):
             raise
         name = getattr(step, "__name__", str(step))
         log.warning("%s failed for a chunk of %d (%s): isolating the rows that fail", name,

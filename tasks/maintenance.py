@@ -153,6 +153,7 @@ def prune_flow_runs(max_age_days: int = 7, batch: int = 200, max_runs: int = 20_
 
 
 @task(tags=["maintenance"], **_DB_RETRY)
+@holds(concerns.MAINTENANCE)
 def claim_stuck(timeout_s: float, limit: int) -> list[int]:
     """Claim the postings left mid-pipeline for longer than `timeout_s` (at most `limit`);
     settle those that carry their own dead letter, give up on those swept too often."""

@@ -171,7 +171,7 @@ def test_a_failing_row_is_isolated_not_its_chunk(clean_db: Settings) -> None:
                             {"v": "oops" if i in bad else str(i)})
         return StepResult("probe", list(ids))
 
-    result = run_step(step, list(range(512)))
+    result = run_step(step, list(range(512)), isolate_rows=True)
     assert sorted(result.ok) == [i for i in range(512) if i not in bad]
     with db.transaction() as s:
         dead = s.execute(text("select posting_id, step, error_type, detail from dead_letters")
@@ -190,7 +190,7 @@ def test_a_failure_that_is_nobodys_row_is_not_bisected(clean_db: Settings) -> No
         raise ConnectionError("the database went away")
 
     with pytest.raises(ConnectionError):
-        run_step(step, list(range(512)))
+        run_step(step, list(range(512)), isolate_rows=True)
     assert calls == Counter({512: 1})
 
 
