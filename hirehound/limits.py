@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -222,10 +221,3 @@ def letter_payload(payload: Any) -> Any:
         return {"unsafe_payload": True, "type": type(payload).__name__,
                 "keys": [scrub_text(str(k))[:200] for k in keys]}
 
-
-def guarded(fn: Callable[[Any], Any], value: Any) -> Any:
-    """`fn(value)`, with a too-deep structure as LimitExceeded (a mapper walking it)."""
-    try:
-        return fn(value)
-    except RecursionError:
-        raise LimitExceeded("too_deep", "record nested too deeply") from None

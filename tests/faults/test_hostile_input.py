@@ -362,3 +362,28 @@ def test_hostile_corpus_among_real_postings(clean_db: Settings, prefect_harness:
           dict(Counter(f"{d.step}:{d.error_type}" for d in letters).most_common()))
     print(f"[hostile] {hostile_letters} dead letters, {len(posted)} hostile postings cleaned "
           f"and kept, peak RSS {rss.peak / 1e6:.0f} MB, {elapsed:.0f}s")
+
+
+@pytest.mark.integration
+def test_an_unreadable_file_does_not_stop_the_files_after_it(
+        clean_db: Settings, prefect_harness: None, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.ingest import ingest_postings
+
+    monkeypatch.setattr(limits, "MAX_DOCUMENT_BYTES", 1 << 20)
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    for name, first in (("a.jsonl", 0), ("c.jsonl", 2)):
+        (folder / name).write_text("".join(
+            json.dumps({"source": "t", "source_id": str(i), "title": "Data Engineer",
+                        "company": "Acme", "description": "Build pipelines in Python. " * 20})
+            + "\n" for i in (first, first + 1)))
+    with gzip.open(folder / "b.json.gz", "wb") as fh:  # one document, inflating past the cap
+        fh.write(b'[{"source": "t", "source_id": "b", "title": "x", "description": "'
+                 + b"A" * (2 << 20) + b'"}]')
+    counts = ingest_postings(targets=[str(folder)], source="generic")
+    assert counts["processed"] == 4 and counts["files_failed"] == 1
+    with db.transaction() as s:
+        [letter] = s.execute(text("select step, target, detail from dead_letters")).all()
+    assert letter.step == "fetch" and letter.target.endswith("b.json.gz")
+    assert "after decompression" in letter.detail
