@@ -98,14 +98,20 @@ class Snapshot:
 
 
 def _snapshot() -> Snapshot:
-    rows = _q("select p.source, p.source_id, p.status, p.title, o.name as org, p.cluster_id, "
-              "round(cast(p.quality_score as numeric), 4) as q, p.is_spam, p.step "
-              "from postings p left join organizations o on o.id = p.organization_id")
+    rows = _q("select p.source, p.source_id, p.status, p.title, p.organization_id, "
+              "p.cluster_id, round(cast(p.quality_score as numeric), 4) as q, p.is_spam, "
+              "p.step from postings p")
     groups: dict[Any, set[tuple[str, str]]] = {}
+    employers: dict[Any, set[tuple[str, str]]] = {}
     for r in rows:
         groups.setdefault(r.cluster_id, set()).add((r.source, r.source_id))
+        employers.setdefault(r.organization_id, set()).add((r.source, r.source_id))
+    # Which postings share an employer, not its display name: "Acme Logistics GmbH" and
+    # "Acme Logistics AG" are one organization named after whichever posting came first.
+    by_employer = {k: frozenset(g) for g in employers.values() for k in g}
     return Snapshot(
-        {(r.source, r.source_id): (r.status, r.title, r.org, r.q, r.is_spam) for r in rows},
+        {(r.source, r.source_id): (r.status, r.title, by_employer[(r.source, r.source_id)],
+                                   r.q, r.is_spam) for r in rows},
         frozenset(frozenset(g) for g in groups.values()),
         {t: _count(f"select count(*) from {t}") for t in TABLES},
         sum(1 for r in rows if r.step != "publish"),
