@@ -107,9 +107,12 @@ def process_chunk(ids: Sequence[int], run: Call = _prefect) -> ChunkOutcome:
         # After the rest: an exact copy of a posting in this very chunk needs it clustered.
         run(t.attach_duplicates, routing.exact)
 
-    every = [*rest, *exact_ids]
+    # Postings a crash left past clustering only need the last stage (a rescued run).
+    every = [*rest, *exact_ids, *routing.resumed]
+    if routing.resumed:
+        out.branches["resumed"] += len(routing.resumed)
     if every:
-        out.published = len(run(t.index_and_publish, every, exact_ids))
+        out.published = len(run(t.index_and_publish, every, exact_ids + routing.resumed_exact))
     return out
 
 
@@ -425,7 +428,9 @@ def _file_fetches(
                 got = run(t.fetch_and_store, group, source, chunk_size, force)
                 return {"ids": got["ids"], "counts": {
                     "read": got["read"], "unchanged": got["unchanged"],
-                    "dead_letters_parse": got["bad"]}}
+                    "dead_letters_parse": got["bad"],
+                    # Files of a group that could not be read (each has its dead letter).
+                    **({"files_failed": n} if (n := got.get("targets_failed")) else {})}}
             yield (group[0] if len(group) == 1 else target), fetch
 
 

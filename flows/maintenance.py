@@ -3,6 +3,7 @@
 - `daily_maintenance` (02:00): expire, re-check links, archive, stats, vacuum/reindex;
 - `expire_postings` (every 15 min): expiry only, cheap;
 - `revalidate_duplicate_clusters` (every 6 h);
+- `sweep_stuck_postings` (every 10 min): postings a crash left mid-pipeline, driven on;
 - `prune_old_runs` (daily): delete old flow runs from the Prefect database.
 
 The flows that touch Hirehound's database take `settings_block` and configure through
@@ -88,6 +89,44 @@ def revalidate_duplicate_clusters(
     """
     configure(settings_block)
     return t.revalidate(limit)
+
+
+@flow(name="sweep-stuck-postings")
+def sweep_stuck_postings(
+    timeout_minutes: float = 60.0,
+    limit: int = 4096,
+    chunk_size: int = 512,
+    parallel_chunks: int = 2,
+    settings_block: str | None = None,
+) -> dict[str, int]:
+    """Drive on postings a crash left mid-pipeline (every 10 minutes).
+
+    Takes postings stored for processing more than `timeout_minutes` ago and still not
+    published (a killed worker, a chunk that failed for good, a failed `ingest-posting`) and
+    runs them through the ingestion stages, from where each stopped. A posting with a dead
+    letter of its own is left alone; one swept three times is dead-lettered.
+
+    Args:
+        timeout_minutes: how long a posting may wait for its chunk before it counts as left
+            behind (longer than a bulk import's child runs may queue).
+        limit: postings taken per run (the rest wait for the next run).
+        chunk_size: postings per task run of the stages.
+        parallel_chunks: chunks processed at the same time.
+        settings_block: name of a `hirehound-settings` block (database URL, embeddings) to
+            read settings from; empty: the worker's HIREHOUND_* environment.
+    """
+    from flows.ingest import _prefect, run_fetches
+
+    configure(settings_block)
+    ids = t.claim_stuck(timeout_minutes * 60.0, limit)
+    totals: dict[str, int] = {"claimed": len(ids)}
+    if ids:
+        done = run_fetches([("stuck postings", lambda: {"ids": ids, "counts": {}})],
+                           chunk_size, _prefect, parallel_chunks, fetch_step="sweep")
+        del done["targets"]
+        totals.update(done)
+    get_run_logger().info("swept %s", totals)
+    return totals
 
 
 @flow

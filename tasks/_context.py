@@ -4,6 +4,7 @@ concern slots (global concurrency limits) that work holds while it runs."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import random
@@ -12,8 +13,10 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
+from hirehound.ingest._bisect import isolatable, isolate, merge, row_letter
+from hirehound.records import DeadLetter
 from hirehound.settings import Settings
 from hirehound.storage import db, dead_letters
 
@@ -174,8 +177,51 @@ def _transient(exc: OperationalError) -> bool:
     return isinstance(exc.orig, (errors.DeadlockDetected, errors.SerializationFailure))
 
 
-def run_step(step: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a core step in one transaction; its dead letters commit with its results."""
+def run_step(step: Callable[..., Any], *args: Any, isolate_rows: bool | None = None,
+             **kwargs: Any) -> Any:
+    """Run a core step in one transaction; its dead letters commit with its results.
+
+    When the chunk (the first argument: ids, decisions or raw records) of an ingestion step
+    (`isolate_rows`, by default: the step is `hirehound.ingest`'s) fails in a way one row
+    can cause, its halves run on their own until each failing row is alone: those are
+    dead-lettered and the rest goes through (`hirehound.ingest._bisect`). A failure that is
+    nobody's row (the database is down) propagates: the task retries the chunk.
+    """
+    if isolate_rows is None:
+        isolate_rows = getattr(step, "__module__", "").startswith("hirehound.ingest")
+    try:
+        return _run_once(step, *args, **kwargs)
+    except Exception as exc:
+        items = args[0] if args else None
+        if not (isolate_rows and isinstance(items, list) and items and isolatable(exc)):
+            raise
+        name = getattr(step, "__name__", str(step))
+        log.warning("%s failed for a chunk of %d (%s): isolating the rows that fail", name,
+                    len(items), type(exc).__name__)
+
+        def part(sub: list[Any]) -> Any:
+            return _run_once(step, sub, *args[1:], **kwargs)
+
+        results, failed = isolate(part, items, exc)
+        _dead_letter_rows([row_letter(name, item, err) for item, err in failed])
+        return merge(results or [part([])])
+
+
+def _dead_letter_rows(letters: list[DeadLetter]) -> None:
+    """Letters of isolated rows, in their own transaction (without payloads if those are
+    what the database refuses)."""
+    if not letters:
+        return
+    try:
+        with db.transaction() as session:
+            dead_letters.record(session, letters, **run_names())
+    except DBAPIError:
+        with db.transaction() as session:
+            dead_letters.record(session, [dataclasses.replace(dl, payload=None)
+                                          for dl in letters], **run_names())
+
+
+def _run_once(step: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     for attempt in range(DEADLOCK_RETRIES + 1):
         try:
             with db.transaction() as session:

@@ -90,6 +90,10 @@ STAGE_LIMITS: dict[str, str] = {
     "index_and_publish": concerns.INDEXING,
     "reindex": concerns.INDEXING,
 }
+# Dead-letter steps naming a whole chunk's failure (a stage task, the flow before its first
+# stage, a child run that ended badly, a fetch): the sweep retries their postings, never
+# those with a letter of their own (hirehound.maintenance.claim_stuck).
+SWEEP_RETRY_STEPS = (*STAGE_LIMITS, "start", "process", "sweep")
 
 
 def _ok(result: Any) -> Chunk:
@@ -110,8 +114,9 @@ def fetch_and_store(
 ) -> dict[str, Any]:
     """Read boards, URLs or files and store every posting raw; return the ids to process."""
     from hirehound.crawl import DEFAULT_MIN_INTERVAL_S
+    from hirehound.errors import SourceError
     from hirehound.ingest import bad_record_letter, batches
-    from hirehound.records import SourcePosting
+    from hirehound.records import DeadLetter, SourcePosting
     from hirehound.sources import read_postings
     from tasks._context import limit_exists
     from tasks.crawl import SCRAPING_RATE_LIMIT, polite
@@ -122,36 +127,51 @@ def fetch_and_store(
     # URLs take a `scraping-rate` slot and wait out their host's interval, as crawls do.
     hook = polite(DEFAULT_MIN_INTERVAL_S, SCRAPING_RATE_LIMIT
                   if remote and limit_exists(SCRAPING_RATE_LIMIT) else None)
-    stream = (
-        p for target in targets
-        for p in read_postings(target, kind=source, settings=settings(),  # type: ignore[arg-type]
-                               before_request=hook)
-    )
+    failed: list[tuple[str, Exception]] = []
+
+    def each(target: str) -> Iterator[Any]:
+        # One target that cannot be read (or stops being readable half-way: a file over a
+        # cap) is dead-lettered with its reason; the targets after it are still read.
+        try:
+            yield from read_postings(target, kind=source,  # type: ignore[arg-type]
+                                     settings=settings(), before_request=hook)
+        except SourceError as exc:
+            failed.append((target, exc))
+
+    stream = (p for target in targets for p in each(target))
     for batch in batches(stream, batch_size):
         read += len(batch)
         good = [p for p in batch if isinstance(p, SourcePosting)]
         letters = [bad_record_letter(p) for p in batch if not isinstance(p, SourcePosting)]
-
-        def store(session: Any, good: list[SourcePosting] = good) -> Any:
-            return ingest.store_raw(session, good, force=force)
-
-        result = run_step(store)
+        result = run_step(ingest.store_raw, good, force=force)
         ids.extend(result.to_process)
         unchanged += len(result.unchanged)
         bad += len(letters) + len(result.dead)
         if letters:
             run_step(lambda _s, letters=letters: ingest.StepResult("parse", [], letters))
-    return {"targets": targets, "ids": ids, "read": read, "unchanged": unchanged, "bad": bad}
+    if len(targets) == 1 and failed and not read:
+        raise failed[0][1]  # nothing read: the flow dead-letters the target and goes on
+    if failed:
+        run_step(lambda _s: ingest.StepResult("fetch", [], [
+            DeadLetter("fetch", getattr(exc, "error_type", None) or type(exc).__name__,
+                       str(exc)[:4000], target=target) for target, exc in failed]))
+    return {"targets": targets, "ids": ids, "read": read, "unchanged": unchanged, "bad": bad,
+            "targets_failed": len(failed)}
 
 
 @task(**_CHUNK)
 def prepare_and_check(posting_ids: Sequence[int]) -> Routing:
     """Clean and sanitize the HTML, normalize the fields, find or create each employer, then
-    the exact and near-duplicate stages: the branch each posting takes."""
-    ok = run_step(ingest.clean, list(posting_ids), settings()).ok
+    the exact and near-duplicate stages: the branch each posting takes. Postings a crash
+    left past clustering skip all that (`Routing.resumed`)."""
+    resume = run_step(ingest.resume_points, list(posting_ids))
+    past = set(resume.resumed)
+    ok = run_step(ingest.clean, [i for i in posting_ids if i not in past], settings()).ok
     ok = run_step(ingest.normalize, list(ok)).ok
     ok = run_step(ingest.match_organizations, list(ok), run_id=run_names()["flow_run_id"]).ok
-    return run_step(ingest.check_duplicates, list(ok))
+    routing: Routing = run_step(ingest.check_duplicates, list(ok))
+    routing.resumed, routing.resumed_exact = resume.resumed, resume.resumed_exact
+    return routing
 
 
 @task(**_CHUNK)

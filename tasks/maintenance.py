@@ -150,3 +150,17 @@ def prune_flow_runs(max_age_days: int = 7, batch: int = 200, max_runs: int = 20_
                     pass
     logger.info("pruned %d flow runs that ended before %s", deleted, cutoff.isoformat())
     return deleted
+
+
+@task(tags=["maintenance"], **_DB_RETRY)
+@holds(concerns.MAINTENANCE)
+def claim_stuck(timeout_s: float, limit: int) -> list[int]:
+    """Claim the postings left mid-pipeline for longer than `timeout_s` (at most `limit`);
+    settle those that carry their own dead letter, give up on those swept too often."""
+    from tasks.ingest import SWEEP_RETRY_STEPS
+
+    with db.transaction() as session:
+        claim = maintenance.claim_stuck(session, timeout_s=timeout_s, limit=limit,
+                                        retry_steps=SWEEP_RETRY_STEPS)
+    get_run_logger().info("sweep: %s", claim.summary())
+    return claim.ids

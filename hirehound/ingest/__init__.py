@@ -25,6 +25,7 @@ from hirehound.ingest._steps import (
     match_organizations,
     normalize,
     publish,
+    resume_points,
     score_quality,
     score_spam,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "posting_ids_after",
     "publish",
     "release_free_memory",
+    "resume_points",
     "score_quality",
     "score_spam",
     "store_raw",

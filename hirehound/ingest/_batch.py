@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from hirehound.limits import letter_payload, scrub_text
 from hirehound.records import BadRecord, DeadLetter
 
 T = TypeVar("T")
@@ -38,4 +39,6 @@ def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 def bad_record_letter(bad: BadRecord) -> DeadLetter:
     """The dead letter of a record a source could not map."""
-    return DeadLetter("parse", bad.error, bad.detail, None, bad.source, bad.source_id, bad.payload)
+    return DeadLetter("parse", bad.error, scrub_text(bad.detail), None, scrub_text(bad.source),
+                      scrub_text(bad.source_id[:200]) if bad.source_id else None,
+                      letter_payload(bad.payload))

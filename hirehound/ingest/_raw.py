@@ -12,6 +12,7 @@ from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from hirehound.limits import check_record
 from hirehound.records import DeadLetter, SourcePosting
 from hirehound.storage.models import Posting, RawPosting
 
@@ -51,7 +52,11 @@ def store_raw(
     # The same key twice in one INSERT ... ON CONFLICT fails: the last copy wins.
     latest: dict[tuple[str, str], SourcePosting] = {}
     for p in postings:
-        latest[(p.source, p.source_id)] = p
+        checked = check_record(p)  # over a limit: a dead letter, not a failed batch
+        if isinstance(checked, DeadLetter):
+            result.dead.append(checked)
+        else:
+            latest[(checked.source, checked.source_id)] = checked
     if not latest:
         return result
     keys = list(latest)
@@ -94,6 +99,7 @@ def store_raw(
             "fetched_at": func.now(),
         },
     ).returning(RawPosting.id, RawPosting.source, RawPosting.source_id, RawPosting.content_hash)
+    changed: list[int] = []
     for row in session.execute(stmt, rows):
         old = before.get((row.source, row.source_id))
         # A posting that had expired or closed and is listed again goes through the steps
@@ -103,6 +109,9 @@ def store_raw(
         (result.unchanged if done and not force else result.to_process).append(row.id)
         if old is None:
             result.created.append(row.id)
+        elif force or old[0] != row.content_hash:
+            changed.append(row.id)
+    _mark_pending(session, result.to_process, changed)
     if result.unchanged:
         session.execute(
             update(Posting)
@@ -110,3 +119,24 @@ def store_raw(
             .values(last_seen_at=func.now())
         )
     return result
+
+
+def _mark_pending(session: Session, ids: list[int], changed: list[int]) -> None:
+    """Record what waits for the pipeline (the sweep's clock starts now) and forget how far
+    changed postings had gone: their steps start over, while an unchanged posting a crash
+    left mid-pipeline resumes where it was (`hirehound.ingest.resume_points`)."""
+    if ids:
+        session.execute(
+            update(RawPosting).where(RawPosting.id.in_(ids))
+            .values(pending_since=func.now()),
+            execution_options={"synchronize_session": False},
+        )
+    if changed:
+        session.execute(
+            update(RawPosting).where(RawPosting.id.in_(changed)).values(sweep_attempts=0),
+            execution_options={"synchronize_session": False},
+        )
+        session.execute(
+            update(Posting).where(Posting.id.in_(changed)).values(step=None),
+            execution_options={"synchronize_session": False},
+        )

@@ -71,6 +71,10 @@ class Routing:
     possible: list[dedup.DedupDecision] = field(default_factory=list)
     unique: list[dedup.DedupDecision] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    # Postings a crash left past clustering: they go straight to index and publish
+    # (`resumed_exact`: those of them that inherit their cluster's spam verdict).
+    resumed: list[int] = field(default_factory=list)
+    resumed_exact: list[int] = field(default_factory=list)
 
     def ids(self, *kinds: str) -> list[int]:
         return [d.posting_id for k in kinds for d in getattr(self, k)]
@@ -162,6 +166,25 @@ def _bulk_update(session: Session, values: list[dict[str, Any]]) -> None:
         ),
         params,
     )
+
+
+# -- resuming --------------------------------------------------------------------------
+
+# Steps after clustering and indexing: a posting that got this far (and whose content did
+# not change since, or store_raw would have reset its step) needs only index and publish.
+_PAST_CLUSTERING = ("quality", "spam")
+
+
+def resume_points(session: Session, ids: Sequence[int]) -> Routing:
+    """Which of `ids` a crash left past clustering (`resumed`, `resumed_exact`); the others
+    start from clean."""
+    rows = session.execute(
+        select(Posting.id, Posting.dedup_kind)
+        .where(Posting.id.in_(ids), Posting.step.in_(_PAST_CLUSTERING),
+               Posting.cluster_id.is_not(None))
+    ).all()
+    return Routing(resumed=[r.id for r in rows],
+                   resumed_exact=[r.id for r in rows if r.dedup_kind == "exact"])
 
 
 # -- 2. clean ---------------------------------------------------------------------------
@@ -592,5 +615,11 @@ def publish(session: Session, ids: Sequence[int]) -> StepResult:
             "and not (:approved = any(coalesce(m.spam_reasons, cast(array[] as text[]))))"
         ),
         params,
+    )
+    # Through the pipeline: nothing left for the sweep (hirehound.maintenance.sweep).
+    session.execute(
+        text("update raw_postings set pending_since = null "
+             "where id = any(:ids) and pending_since is not null"),
+        {"ids": list(ids)},
     )
     return StepResult("publish", list(ids))

@@ -1,4 +1,5 @@
-"""Keeping the corpus clean: expire, re-check, archive, stats and database upkeep.
+"""Keeping the corpus clean: expire, re-check, archive, stats, database upkeep, and the
+sweep that drives on postings a crash left mid-pipeline.
 
 Every function takes a session (or an engine for statements that cannot run in a
 transaction) and never commits; the caller frames the transaction.
@@ -14,13 +15,16 @@ from hirehound.maintenance._recheck import (
     recheck_postings,
 )
 from hirehound.maintenance._stats import compute_daily_stats
+from hirehound.maintenance._sweep import SweepClaim, claim_stuck
 
 __all__ = [
     "ArchiveResult",
     "HttpLinkChecker",
     "LinkStatus",
     "RecheckResult",
+    "SweepClaim",
     "archive_old",
+    "claim_stuck",
     "compute_daily_stats",
     "expire_postings",
     "optimize_database",

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import csv
-import gzip
-import json
 import logging
-import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -14,11 +11,12 @@ from typing import Any
 
 import httpx
 
+from hirehound import limits
 from hirehound.errors import SourceFormatError
 from hirehound.records import BadRecord, SourcePosting
 from hirehound.settings import Settings
 from hirehound.sources._adapter import Getter, SourceAdapter, get
-from hirehound.sources._common import LineDecoder, bad, decode_bytes, dialect
+from hirehound.sources._common import bad, decode_bytes, dialect
 from hirehound.sources._detect import (
     LINE_SUFFIXES,
     SourceKind,
@@ -27,6 +25,7 @@ from hirehound.sources._detect import (
     files_in,
     read_head,
 )
+from hirehound.sources._files import OverlongLine, open_lines, read_document
 from hirehound.sources._http import BeforeRequest, fetch_conditional
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,8 @@ Item = SourcePosting | BadRecord
 # A line-based file whose first this-many records all fail is not that format at all.
 _GIVE_UP_AFTER = 20
 # Long descriptions in CSV cells exceed the csv module's 128 kB default field limit.
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+# The limit is process-wide (the csv module has no other), so it is one sane cap, not 2 GB.
+csv.field_size_limit(limits.MAX_CSV_FIELD_CHARS)
 
 def _adapter(kind: str) -> SourceAdapter:
     try:
@@ -91,7 +91,7 @@ def complete_payload(
 
 def _loads(raw: str, origin: str) -> Any:
     try:
-        return json.loads(raw)
+        return limits.loads(raw)
     except ValueError as exc:
         raise SourceFormatError(f"{origin or 'payload'}: not valid JSON ({exc})") from exc
 
@@ -110,20 +110,29 @@ def _jsonl(kind: SourceKind, lines: Iterable[str], origin: str) -> Iterator[Item
     mapper = _mapper(kind)
     good = failed = 0
     for n, line in enumerate(lines, 1):
+        if isinstance(line, OverlongLine):
+            yield bad(kind, str(line), "line_too_long",
+                      f"{origin}: line {n}: {line.size} bytes (max {limits.MAX_LINE_BYTES})")
+            continue
         line = line.strip()
         if not line:
             continue
         try:
-            rec = json.loads(line)
+            rec = limits.loads(line)
         except ValueError as exc:
             failed += 1
             if not good and failed >= _GIVE_UP_AFTER:
                 raise SourceFormatError(
                     f"{origin}: not JSON lines (first {failed} lines fail)"
                 ) from exc
-            yield bad(kind, line[:10_000], "bad_json", f"{origin}: line {n}: {exc}")
+            yield bad(kind, line[:10_000], getattr(exc, "reason", "bad_json"),
+                      f"{origin}: line {n}: {exc}")
             continue
-        item = mapper(rec)
+        try:
+            item = mapper(rec)
+        except (RecursionError, ValueError, TypeError) as exc:  # one record, not the file
+            item = bad(kind, limits.letter_payload(rec), "unmappable",
+                       f"{origin}: line {n}: {type(exc).__name__}: {exc}")
         good += isinstance(item, SourcePosting)
         yield item
 
@@ -158,17 +167,6 @@ def _csv(kind: SourceKind, lines: Iterator[str], origin: str) -> Iterator[Item]:
         raise SourceFormatError(f"{origin}: broken CSV at line {reader.line_num} ({exc})") from exc
 
 
-def _open_lines(path: Path) -> Iterator[str]:
-    """A file's lines as text, streamed (gzip or plain), decoded line by line."""
-    decode = LineDecoder()
-    with path.open("rb") as raw:
-        gz = raw.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gz else open
-    with opener(path, "rb") as fh:  # type: ignore[operator]
-        for line in fh:
-            yield decode(line)
-
-
 def read_file(path: Path, kind: SourceKind | None = None) -> Iterator[Item]:
     """Postings from one file; line-based formats are streamed, documents read whole."""
     kind = kind or detect_kind(str(path))
@@ -177,16 +175,12 @@ def read_file(path: Path, kind: SourceKind | None = None) -> Iterator[Item]:
         if _adapter(kind).record is not None and _is_line_based(path):
             name = path.name.lower()
             first = read_head(path).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-            lines = _open_lines(path)
             if name.endswith((".csv", ".csv.gz")) or (first != b"{" and ".json" not in name):
-                yield from _csv(kind, lines, origin)
+                yield from _csv(kind, open_lines(path, overlong="raise"), origin)
             else:
-                yield from _jsonl(kind, lines, origin)
+                yield from _jsonl(kind, open_lines(path), origin)
             return
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        yield from parse_payload(kind, raw, origin=origin)
+        yield from parse_payload(kind, read_document(path), origin=origin)
     except (OSError, EOFError, zlib.error) as exc:
         raise SourceFormatError(f"{path}: cannot read ({exc})") from exc
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from hirehound.limits import LimitExceeded, scrub_json, scrub_text
 from hirehound.records import DeadLetter
 from hirehound.storage.models import DeadLetter as DeadLetterRow
 
@@ -23,9 +24,15 @@ def _jsonable(payload: Any) -> Any:
         text = json.dumps(payload, default=str)
     except (TypeError, ValueError):
         text = json.dumps(repr(payload))
+    except RecursionError:  # nested past what json walks: keep what it is, not all of it
+        text = json.dumps(f"<{type(payload).__name__} nested too deeply to keep>")
     if len(text) > MAX_PAYLOAD_CHARS:
-        return {"truncated": True, "head": text[:MAX_PAYLOAD_CHARS]}
-    return json.loads(text)
+        return {"truncated": True, "head": scrub_text(text[:MAX_PAYLOAD_CHARS])}
+    # JSONB refuses NULs and lone surrogates: the letter must not fail where the record did.
+    try:
+        return scrub_json(json.loads(text), max_depth=200)
+    except (LimitExceeded, RecursionError):
+        return {"truncated": True, "head": scrub_text(text[:10_000])}
 
 
 def record(
@@ -47,11 +54,11 @@ def record(
             "task_name": task_name,
             "step": dl.step,
             "error_type": dl.error,
-            "detail": dl.detail[:4000],
-            "source": dl.source,
-            "source_id": dl.source_id,
+            "detail": scrub_text(dl.detail[:4000]),
+            "source": scrub_text(dl.source) if dl.source else dl.source,
+            "source_id": scrub_text(dl.source_id) if dl.source_id else dl.source_id,
             "posting_id": dl.posting_id,
-            "target": dl.target,
+            "target": scrub_text(dl.target) if dl.target else dl.target,
             "payload": _jsonable(dl.payload),
             "inputs": {"posting_ids": [dl.posting_id]} if dl.posting_id else None,
             "attempts": attempts,

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -54,7 +55,11 @@ class RawPosting(Base):
     """A posting exactly as fetched, stored before anything else touches it."""
 
     __tablename__ = "raw_postings"
-    __table_args__ = (UniqueConstraint("source", "source_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        Index("ix_raw_postings_pending", "pending_since",
+              postgresql_where=text("pending_since is not null")),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     source: Mapped[str]
@@ -67,6 +72,10 @@ class RawPosting(Base):
     content_hash: Mapped[str]
     fetched_at: Mapped[datetime] = mapped_column(server_default=func.now())
     first_seen_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Set while the posting waits for the pipeline, cleared when it is published (migration
+    # 0007): one older than the sweep's timeout was left mid-pipeline by a crash.
+    pending_since: Mapped[datetime | None]
+    sweep_attempts: Mapped[int] = mapped_column(SmallInteger, server_default="0")
 
 
 class Organization(Base):

@@ -11,7 +11,7 @@
 - `worker_resources`: each flow-run process's CPU and memory, upserted with its stage rows.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 BUCKET_COLUMNS = ("le_0_1", "le_0_5", "le_1", "le_5", "le_10", "le_30", "le_60", "le_300")
 depends_on = None
