@@ -41,6 +41,7 @@ from flows.ingest import (
 from hirehound import crawl
 from tasks import crawl as t
 from tasks._context import limit_exists
+from tasks._retry import TIMEOUTS
 
 CHILD_DEPLOYMENT = "crawl-sources/crawl-sources"
 _STATUSES = ("ok", "not_modified", "failed")
@@ -68,7 +69,7 @@ def _board_fetches(
         yield source.name, fetch
 
 
-@flow(name="crawl-sources")
+@flow(name="crawl-sources", timeout_seconds=TIMEOUTS.crawl_flow_s)
 def crawl_sources(
     source_ids: list[int],
     settings_block: str | None = None,
@@ -148,7 +149,7 @@ def _fan_out(batches: list[list[int]], names: dict[int, str], parameters: dict[s
             for rid, (name, batch) in runs.items() for sid in batch}
 
 
-@flow(name="crawl-due-sources")
+@flow(name="crawl-due-sources", timeout_seconds=TIMEOUTS.crawl_flow_s)
 def crawl_due_sources(
     limit: int = 1000,
     boards_per_run: int = 25,
