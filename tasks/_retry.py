@@ -40,6 +40,21 @@ RETRY_JITTER = 0.5
 # Every flow's and task's timeout, read once per process (HIREHOUND_TIMEOUT_<NAME>_S).
 TIMEOUTS = Timeouts()
 
+# Prefect warns at every run of a task with a timeout in a worker thread that the timeout only
+# interrupts Python code, not a blocking call in progress. Chunk stages always run in threads
+# (two chunks at once): that note would be one more log line per task run shipped to the
+# API (each costs throughput, flows/ingest.py) and says nothing new; blocking calls carry their
+# own timeouts (HTTP clients, the rate-limit waits).
+_THREAD_TIMEOUT_NOTE = "Timeout of %s seconds configured for this task, but the task is running"
+
+
+class _DropThreadTimeoutNote(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_THREAD_TIMEOUT_NOTE)
+
+
+logging.getLogger("prefect.task_runs").addFilter(_DropThreadTimeoutNote())
+
 
 def backoff(base: float = 2.0, retries: int = 3) -> list[float]:
     """Exponential delays for `retry_delay_seconds`: base, 2*base, 4*base, ..."""
