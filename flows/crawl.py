@@ -29,6 +29,7 @@ from sqlalchemy import select
 from flows._fanout import FINAL, POLL_S, parent_key, start_child, state_of, wait_for
 from flows._fanout import deployed as _deployed
 from flows._runtime import configure
+from flows.dead_letters import announce_dead_letters
 from flows.ingest import (
     Fetch,
     _database_now,
@@ -114,6 +115,7 @@ def crawl_sources(
                                       description="What each board of this run did")
     run = flow_run_id()
     totals["new_organizations"] = announce_new_organizations([run] if run else [], settings_block)
+    announce_dead_letters([run] if run else [], totals["read"])
     get_run_logger().info("crawled %d sources: %s", len(sources), dict(totals))
     return dict(totals)
 
