@@ -601,13 +601,17 @@ def ingest_posting(
     records = list(parse_payload(source, payload, origin=origin))
     good = [r for r in records if isinstance(r, SourcePosting)]
     bad = [ingest.bad_record_letter(r) for r in records if not isinstance(r, SourcePosting)]
+    from tasks._context import run_names
+
     with db.transaction() as session:
         stored = ingest.store_raw(session, good, force=True)
-        dead_letters.record(session, bad + stored.dead, flow_name="ingest-posting")
+        dead_letters.record(session, bad + stored.dead, **run_names())
     totals: Counter[str] = Counter(read=len(records), dead_letters_parse=len(bad))
     if stored.to_process:
         totals.update(process_chunk(stored.to_process, run=_critical).as_counts())
     _summary_artifact(totals, None)
+    run = flow_run_id()
+    announce_dead_letters([run] if run else [], len(records))  # critical queue: any alerts
     return dict(totals)
 
 
