@@ -60,7 +60,8 @@ def _status(source_id: str) -> tuple[str | None, str | None]:
 
 
 def test_replay_publishes_the_fixed_and_keeps_one_letter_for_the_broken(
-    clean_db: Settings, prefect_harness: None, broken: set[str], tmp_path: Path
+    clean_db: Settings, prefect_harness: None, broken: set[str], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from flows.dead_letters import replay_dead_letters
     from flows.ingest import ingest_postings
@@ -95,8 +96,11 @@ def test_replay_publishes_the_fixed_and_keeps_one_letter_for_the_broken(
     assert hopeless.flow_run_id == fixed.resolved_by_run  # written again by the replay
     assert "Hopeless Engineer" in hopeless.detail
 
-    # Nothing open of that step but the hopeless one; replaying by id counts a third attempt.
-    replay_dead_letters(ids=[hopeless.id])
+    # The same from the command line, by id and age: a third attempt, still one letter.
+    from hirehound.cli import main
+
+    assert main(["dead-letters", "replay", "--id", str(hopeless.id), "--since", "1h"]) == 0
+    assert '"still_failing": 1' in capsys.readouterr().out
     assert {d.posting_id: d.attempts for d in _letters()} == {fix: 1, bad: 3}
 
 
