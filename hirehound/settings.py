@@ -132,6 +132,8 @@ class Timeouts(BaseSettings):
     short_flow_s: float = Field(default=900, gt=0,
                                 description="Small scheduled flows (expiry, pruning).")
     replay_flow_s: float = Field(default=2 * 3600, gt=0, description="A dead-letter replay.")
+    reprocess_flow_s: float = Field(default=8 * 3600, gt=0,
+                                    description="Re-embed or re-index the live corpus.")
 
 
 def get_settings() -> Settings:

@@ -35,13 +35,14 @@ def test_every_flow_and_task_has_a_timeout() -> None:
     import flows.enrich
     import flows.ingest
     import flows.maintenance
+    import flows.reprocess
     import tasks.crawl
     import tasks.enrich
     import tasks.ingest
     import tasks.maintenance
 
     modules = [flows.crawl, flows.dead_letters, flows.enrich, flows.ingest, flows.maintenance,
-               tasks.crawl, tasks.enrich, tasks.ingest, tasks.maintenance]
+               flows.reprocess, tasks.crawl, tasks.enrich, tasks.ingest, tasks.maintenance]
     found = {f"{m.__name__}.{name}": obj.timeout_seconds for m in modules
              for name, obj in vars(m).items()
              if isinstance(obj, (Flow, Task)) and obj.__module__ == m.__name__}
