@@ -21,7 +21,7 @@ from hirehound.settings import Settings
 from tests.integration.test_dead_letter_replay import broken  # noqa: F401 (fixture)
 from tests.integration.test_ingest_flow import _generic, _write_jsonl
 from tests.support.httpserver import Request, Response, serve
-from tests.support.prefect_server import Server, start_server
+from tests.support.prefect_server import Server, drain_clients, start_server
 
 pytestmark = pytest.mark.integration
 
@@ -50,6 +50,9 @@ def server(
     )
 
     with start_server(tmp_path_factory.mktemp("prefect-alerts")) as server:
+        # This process's event and log workers are singletons bound to the API they first
+        # saw (the session's test harness, when a test used it): restart them on this one.
+        drain_clients()
         report = setup(config=SetupConfig(alert_webhook_url=sink[0], alert_allow_private=True,
                                           dead_letter_share=0.5))
         made = {(name, action) for kind, name, action, _ in report.items if kind == "automation"}
@@ -97,7 +100,6 @@ def test_shares_under_the_threshold_stay_quiet_and_critical_runs_always_alert(
     from prefect.events import emit_event
 
     from hirehound.concerns import DEAD_LETTER_SHARE_LABEL, DEAD_LETTERS_EVENT, WORK_QUEUE_LABEL
-    from tests.support.prefect_server import drain_clients
 
     quiet, critical = uuid.uuid4(), uuid.uuid4()
     for run, pct, queue in ((quiet, 49, "processing"), (critical, 1, "critical")):
