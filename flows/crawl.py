@@ -29,6 +29,7 @@ from sqlalchemy import select
 from flows._fanout import FINAL, POLL_S, parent_key, start_child, state_of, wait_for
 from flows._fanout import deployed as _deployed
 from flows._runtime import configure
+from flows.dead_letters import announce_dead_letters
 from flows.ingest import (
     Fetch,
     _database_now,
@@ -41,6 +42,7 @@ from flows.ingest import (
 from hirehound import crawl
 from tasks import crawl as t
 from tasks._context import limit_exists
+from tasks._retry import TIMEOUTS
 
 CHILD_DEPLOYMENT = "crawl-sources/crawl-sources"
 _STATUSES = ("ok", "not_modified", "failed")
@@ -68,7 +70,7 @@ def _board_fetches(
         yield source.name, fetch
 
 
-@flow(name="crawl-sources")
+@flow(name="crawl-sources", timeout_seconds=TIMEOUTS.crawl_flow_s)
 def crawl_sources(
     source_ids: list[int],
     settings_block: str | None = None,
@@ -113,6 +115,7 @@ def crawl_sources(
                                       description="What each board of this run did")
     run = flow_run_id()
     totals["new_organizations"] = announce_new_organizations([run] if run else [], settings_block)
+    announce_dead_letters([run] if run else [], totals["read"])
     get_run_logger().info("crawled %d sources: %s", len(sources), dict(totals))
     return dict(totals)
 
@@ -148,7 +151,7 @@ def _fan_out(batches: list[list[int]], names: dict[int, str], parameters: dict[s
             for rid, (name, batch) in runs.items() for sid in batch}
 
 
-@flow(name="crawl-due-sources")
+@flow(name="crawl-due-sources", timeout_seconds=TIMEOUTS.crawl_flow_s)
 def crawl_due_sources(
     limit: int = 1000,
     boards_per_run: int = 25,

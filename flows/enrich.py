@@ -19,6 +19,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows._runtime import configure
 from tasks import enrich as t
+from tasks._retry import TIMEOUTS
 
 # An unbounded thread pool made 600 threads for a 1,000-item map (DESIGN); 16 is plenty
 # when the enrichment limit allows 10 remote calls at once.
@@ -45,6 +46,7 @@ def _enrich(org_ids: list[int]) -> dict[str, Any]:
     for org_id, future in zip(survivors, merges, strict=True):
         future.wait()
         if not future.state.is_completed():
+            t.dead_letter_merge(org_id, future.state)
             failed_orgs.append(org_id)
             continue
         out = future.result()
@@ -77,7 +79,7 @@ def _enrich(org_ids: list[int]) -> dict[str, Any]:
     return summary
 
 
-@flow(task_runner=_RUNNER)
+@flow(task_runner=_RUNNER, timeout_seconds=TIMEOUTS.enrich_flow_s)
 def enrich_organization(org_id: int, settings_block: str | None = None) -> dict[str, Any]:
     """Enrich one organization (after ingestion created or changed it).
 
@@ -90,7 +92,7 @@ def enrich_organization(org_id: int, settings_block: str | None = None) -> dict[
     return _enrich_claimed(t.select_organizations(org_ids=[org_id], limit=1))
 
 
-@flow(task_runner=_RUNNER)
+@flow(task_runner=_RUNNER, timeout_seconds=TIMEOUTS.enrich_flow_s)
 def enrich_organizations(
     org_ids: list[int] | None = None,
     stale_days: int | None = None,

@@ -34,12 +34,15 @@ from prefect.utilities.annotations import quote
 from flows import _fanout
 from flows._recorded import recorded
 from flows._runtime import configure
+from flows.dead_letters import announce_dead_letters
 from hirehound import concerns
 from hirehound.errors import HirehoundError, SourceError
 from hirehound.ingest import ChunkOutcome, release_free_memory
+from hirehound.records import DeadLetter
 from hirehound.sources import SourceKind, parse_payload, read_groups
 from tasks import ingest as t
 from tasks._context import concern_slot
+from tasks._retry import TIMEOUTS
 
 Call = Callable[..., Any]
 
@@ -129,27 +132,23 @@ class _Tracked:
 
 
 def _dead_letter_chunk(ids: list[int], step: str, exc: BaseException) -> None:
-    from tasks._context import run_names
-    from tasks._retry import write_dead_letters
-
-    names = run_names()  # all None outside a flow run (direct mode)
-    write_dead_letters(
-        step=step, posting_ids=ids, error_type=type(exc).__name__, detail=str(exc)[:4000],
-        flow_name=names.get("flow_name"), flow_run_id=names.get("flow_run_id"),
-        task_name=step, inputs={"posting_ids": ids}, attempts=1 + t.CHUNK_RETRIES,
-    )
+    """A chunk that failed after its retries: one letter per posting, under its stage."""
+    _write_letters([DeadLetter(step, type(exc).__name__, str(exc), posting_id=i,
+                               inputs={"chunk": len(ids)}) for i in ids])
 
 
 def _dead_letter_target(target: str, step: str, exc: BaseException) -> None:
     """A board, URL or file that could not be read at all: one letter naming it."""
-    from hirehound.records import DeadLetter
+    error = getattr(exc, "error_type", None) or type(exc).__name__
+    _write_letters([DeadLetter(step, error, str(exc), target=target)])
+
+
+def _write_letters(letters: list[DeadLetter]) -> None:
     from hirehound.storage import db, dead_letters
     from tasks._context import run_names
 
-    error = getattr(exc, "error_type", None) or type(exc).__name__
-    letter = DeadLetter(step, error, str(exc)[:4000], target=target)
-    with db.transaction() as session:
-        dead_letters.record(session, [letter], **run_names())
+    with db.transaction() as session:  # run names are all None outside a flow run (direct)
+        dead_letters.record(session, letters, **run_names())
 
 
 def _process_or_dead_letter(chunk: list[int], run: Call) -> Counter[str]:
@@ -384,7 +383,6 @@ def _settle_child(run_id: Any, name: str, state: str, message: str | None, ids: 
     are dead-lettered now (step "process"), so none is lost."""
     from sqlalchemy import text
 
-    from hirehound.records import DeadLetter
     from hirehound.storage import db, dead_letters
 
     with db.transaction() as session:
@@ -452,7 +450,7 @@ def _ingest(
     return run_fetches(fetches, chunk_size, run, parallel_chunks, on_chunk, offload=offload)
 
 
-@flow
+@flow(timeout_seconds=TIMEOUTS.ingest_flow_s)
 def ingest_postings(
     targets: list[str],
     source: SourceKind | None = None,
@@ -522,6 +520,7 @@ def ingest_postings(
     update_progress_artifact(progress, 100.0)
     runs = [str(r) for r in (flow_run_id(), *getattr(offload, "children", {})) if r]
     totals["new_organizations"] = announce_new_organizations(runs, settings_block)
+    announce_dead_letters(runs, totals["read"])
     elapsed = time.perf_counter() - started
     _summary_artifact(totals, elapsed)
     logger.info("ingested %s in %.1fs", dict(totals), elapsed)
@@ -548,7 +547,7 @@ def _pool(
                     timeout_s=timeout_s)
 
 
-@flow(name="process-postings")
+@flow(name="process-postings", timeout_seconds=TIMEOUTS.process_flow_s)
 def process_postings(
     posting_ids: list[int],
     settings_block: str | None = None,
@@ -580,7 +579,7 @@ def process_postings(
     return dict(totals)
 
 
-@flow
+@flow(timeout_seconds=TIMEOUTS.posting_flow_s)
 def ingest_posting(
     payload: dict[str, Any],
     source: SourceKind,
@@ -602,13 +601,17 @@ def ingest_posting(
     records = list(parse_payload(source, payload, origin=origin))
     good = [r for r in records if isinstance(r, SourcePosting)]
     bad = [ingest.bad_record_letter(r) for r in records if not isinstance(r, SourcePosting)]
+    from tasks._context import run_names
+
     with db.transaction() as session:
         stored = ingest.store_raw(session, good, force=True)
-        dead_letters.record(session, bad + stored.dead, flow_name="ingest-posting")
+        dead_letters.record(session, bad + stored.dead, **run_names())
     totals: Counter[str] = Counter(read=len(records), dead_letters_parse=len(bad))
     if stored.to_process:
         totals.update(process_chunk(stored.to_process, run=_critical).as_counts())
     _summary_artifact(totals, None)
+    run = flow_run_id()
+    announce_dead_letters([run] if run else [], len(records))  # critical queue: any alerts
     return dict(totals)
 
 

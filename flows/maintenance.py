@@ -19,9 +19,10 @@ from prefect.artifacts import create_table_artifact
 
 from flows._runtime import configure
 from tasks import maintenance as t
+from tasks._retry import TIMEOUTS
 
 
-@flow
+@flow(timeout_seconds=TIMEOUTS.maintenance_flow_s)
 def daily_maintenance(
     max_age_days: int = 60,
     recheck_limit: int = 500,
@@ -46,20 +47,23 @@ def daily_maintenance(
         settings_block: name of a `hirehound-settings` block (database URL, embeddings) to
             read settings from; empty: the worker's HIREHOUND_* environment.
     """
-    configure(settings_block)
+    settings = configure(settings_block)
     expired = t.expire_postings(max_age_days)
     links = t.recheck_links(recheck_limit, recheck_per_second)
     archived = t.archive_postings(archive_after_days, raw_payload_days)
+    # Resolved dead letters past the retention (HIREHOUND_DEAD_LETTER_RETENTION_DAYS).
+    purged = t.purge_dead_letters(settings.dead_letter_retention_days)
     stats = t.compute_stats()
     optimized = t.optimize_indexes(vacuum)
-    summary = {"expired": expired, "links": links, "archived": archived, "optimized": optimized}
+    summary = {"expired": expired, "links": links, "archived": archived,
+               "dead_letters_purged": purged, "optimized": optimized}
     rows = [{"step": k, "result": str(v)} for k, v in summary.items()]
     rows += [{"step": f"stats.{k}", "result": str(v)} for k, v in stats.items()]
     create_table_artifact(rows, key="daily-maintenance", description="Daily maintenance counts")
     return summary | {"stats": stats}
 
 
-@flow
+@flow(timeout_seconds=TIMEOUTS.short_flow_s)
 def expire_postings(max_age_days: int = 60, settings_block: str | None = None) -> int:
     """Expire live postings past their valid_through, or not seen by any fetch for
     `max_age_days` (every 15 minutes). The posted date never expires a posting.
@@ -75,7 +79,7 @@ def expire_postings(max_age_days: int = 60, settings_block: str | None = None) -
     return expired
 
 
-@flow
+@flow(timeout_seconds=TIMEOUTS.maintenance_flow_s)
 def revalidate_duplicate_clusters(
     limit: int | None = None, settings_block: str | None = None
 ) -> Any:
@@ -91,7 +95,7 @@ def revalidate_duplicate_clusters(
     return t.revalidate(limit)
 
 
-@flow(name="sweep-stuck-postings")
+@flow(name="sweep-stuck-postings", timeout_seconds=TIMEOUTS.process_flow_s)
 def sweep_stuck_postings(
     timeout_minutes: float = 60.0,
     limit: int = 4096,
@@ -129,7 +133,7 @@ def sweep_stuck_postings(
     return totals
 
 
-@flow
+@flow(timeout_seconds=TIMEOUTS.short_flow_s)
 def prune_old_runs(max_age_days: int = 7) -> int:
     """Delete flow runs that finished more than `max_age_days` ago (Prefect's database).
 

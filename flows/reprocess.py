@@ -18,9 +18,10 @@ from flows._runtime import configure
 from flows.ingest import _prefect
 from hirehound.ingest import LIVE_STATUSES
 from tasks import ingest as t
+from tasks._retry import TIMEOUTS
 
 
-@flow(name="reprocess-postings")
+@flow(name="reprocess-postings", timeout_seconds=TIMEOUTS.reprocess_flow_s)
 def reprocess_postings(
     stage: Literal["embed", "index"] = "index",
     statuses: list[str] | None = None,

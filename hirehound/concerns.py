@@ -40,3 +40,10 @@ RATE_LIMITS: dict[str, tuple[int, float]] = {
     SCRAPING_RATE: (100, 60.0),
     ENRICHMENT_RATE: (50, 60.0),
 }
+
+# The event a flow run emits when it wrote dead letters (flows/dead_letters.py), and the
+# resource labels the alert automations match (`hirehound setup`): a trigger matches labels,
+# never payload numbers, so the run's dead-lettered share travels as a whole percent.
+DEAD_LETTERS_EVENT = "hirehound.dead-letters.recorded"
+DEAD_LETTER_SHARE_LABEL = "hirehound.dead-letter-share-pct"
+WORK_QUEUE_LABEL = "hirehound.work-queue"

@@ -62,8 +62,15 @@ class BadRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class DeadLetter:
-    """A per-posting failure caught at a step boundary, stored in the dead-letter table."""
+class DeadLetterRecord:
+    """Something that failed for good: a posting, a record, a target or an organization.
+
+    The one record every step, task and flow builds; `hirehound.storage.dead_letters.record`
+    is the one writer. What the letter is about is, in this order: `posting_id`, `target` (a
+    board, URL or file that could not be read), `organization_id` (an enrichment), or
+    `source`/`source_id` (a record that never became a posting). Run fields left empty are
+    filled by the writer from the run it is told about.
+    """
 
     step: str
     error: str  # exception class name or a short code
@@ -74,3 +81,15 @@ class DeadLetter:
     payload: Any = None
     # The board, URL or file, when the failure is a whole target's (no posting to name).
     target: str | None = None
+    organization_id: int | None = None
+    # The run that failed (flow-run id), its flow, task and work queue (the concern).
+    run_id: str | None = None
+    flow_name: str | None = None
+    task_name: str | None = None
+    work_queue: str | None = None
+    # What the failed call was given, kept small (ids, parameters) to replay it.
+    inputs: dict[str, Any] | None = None
+
+
+# The name the sources and steps build letters by (one type, not two).
+DeadLetter = DeadLetterRecord

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     )
     user_agent: str = "HirehoundBot/0.1 (+https://hirehound.example/bot)"
     log_sql: bool = False
+    dead_letter_retention_days: int = Field(
+        default=30,
+        ge=0,
+        description="Resolved dead letters older than this many days are deleted by the daily "
+        "maintenance (open letters are kept until someone resolves or replays them).",
+    )
 
     @field_validator("allowed_networks")
     @classmethod
@@ -89,6 +95,45 @@ class Settings(BaseSettings):
     def pgdata(self) -> Path:
         """Data directory of the embedded PostgreSQL server."""
         return self.home / "pgdata"
+
+
+class Timeouts(BaseSettings):
+    """How long each flow and task may run before Prefect stops it, in seconds; every field can
+    be set as `HIREHOUND_TIMEOUT_<NAME>` (e.g. HIREHOUND_TIMEOUT_CHUNK_STAGE_S=120).
+
+    Fitted to the work with a wide margin on a loaded 2-core worker: a chunk stage of 512
+    postings takes seconds (a minute with a remote embedding API), a crawl pass or a bulk
+    import hours. A timed-out task fails with TimeoutError and retries like any failure; a
+    timed-out flow run fails (and alerts). Read once per process, when tasks are defined.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HIREHOUND_TIMEOUT_", extra="ignore")
+
+    # Tasks.
+    chunk_stage_s: float = Field(default=600, gt=0, description="One chunk stage (ingest).")
+    fetch_s: float = Field(default=1800, gt=0, description="Read and store one fetch group.")
+    crawl_board_s: float = Field(default=900, gt=0, description="Crawl one board or page.")
+    database_task_s: float = Field(default=300, gt=0,
+                                   description="Short database tasks (claim, select, merge).")
+    enrich_source_s: float = Field(default=180, gt=0,
+                                   description="One enrichment source for one organization.")
+    maintenance_task_s: float = Field(default=3600, gt=0,
+                                      description="One maintenance task (re-check, vacuum).")
+    # Flows.
+    ingest_flow_s: float = Field(default=8 * 3600, gt=0,
+                                 description="A bulk ingestion (waits up to 6 h for its children).")
+    process_flow_s: float = Field(default=2 * 3600, gt=0,
+                                  description="A child run of a bulk import (a group of chunks).")
+    posting_flow_s: float = Field(default=300, gt=0, description="Ingest one posting.")
+    crawl_flow_s: float = Field(default=6 * 3600, gt=0, description="A crawl pass.")
+    enrich_flow_s: float = Field(default=2 * 3600, gt=0, description="An enrichment run.")
+    maintenance_flow_s: float = Field(default=4 * 3600, gt=0,
+                                      description="Daily maintenance and cluster checks.")
+    short_flow_s: float = Field(default=900, gt=0,
+                                description="Small scheduled flows (expiry, pruning).")
+    replay_flow_s: float = Field(default=2 * 3600, gt=0, description="A dead-letter replay.")
+    reprocess_flow_s: float = Field(default=8 * 3600, gt=0,
+                                    description="Re-embed or re-index the live corpus.")
 
 
 def get_settings() -> Settings:

@@ -24,15 +24,18 @@ log = logging.getLogger(__name__)
 
 
 def run_names() -> dict[str, Any]:
-    """Flow name, flow-run id and task name of the current run (for dead-letter rows)."""
+    """Flow name, flow-run id, task name and work queue of the current run (for dead-letter
+    rows; all None outside a flow run)."""
     from prefect.context import FlowRunContext, TaskRunContext
 
     flow_ctx = FlowRunContext.get()
     task_ctx = TaskRunContext.get()
+    run = flow_ctx.flow_run if flow_ctx else None
     return {
         "flow_name": flow_ctx.flow.name if flow_ctx and flow_ctx.flow else None,
-        "flow_run_id": str(flow_ctx.flow_run.id) if flow_ctx and flow_ctx.flow_run else None,
+        "flow_run_id": str(run.id) if run else None,
         "task_name": task_ctx.task.name if task_ctx else None,
+        "work_queue": getattr(run, "work_queue_name", None) if run else None,
     }
 
 

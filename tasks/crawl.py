@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from hirehound import concerns, crawl, net
 from hirehound.metrics import tally_limit
 from tasks._context import holds, run_step, settings
+from tasks._retry import TIMEOUTS
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def _client() -> httpx.Client:
     return client
 
 
-@task(tags=["cron"], **_CRAWL)
+@task(tags=["cron"], timeout_seconds=TIMEOUTS.database_task_s, **_CRAWL)
 @holds(concerns.CRON)
 def claim_sources(
     claimer: str, lease_s: float, limit: int, ids: Sequence[int] | None = None
@@ -98,7 +99,7 @@ class BoardFailed(Exception):
         self.error_type = error_type
 
 
-@task(tags=["scraping"], retries=0, **_CRAWL)
+@task(tags=["scraping"], retries=0, timeout_seconds=TIMEOUTS.crawl_board_s, **_CRAWL)
 @holds(concerns.SCRAPING)
 def crawl_board(
     source: crawl.SourceSnapshot,

@@ -21,7 +21,7 @@ from hirehound import enrichment as en
 from hirehound.errors import EnrichmentDataError, EnrichmentError
 from hirehound.storage import db
 from tasks._context import run_names, settings
-from tasks._retry import RETRY_JITTER, backoff, retry_unless_bad_data
+from tasks._retry import RETRY_JITTER, TIMEOUTS, backoff, retry_unless_bad_data
 
 CONCURRENCY_LIMIT = concerns.ENRICHMENT
 RATE_LIMIT = concerns.ENRICHMENT_RATE
@@ -37,6 +37,7 @@ _DB_RETRIES: dict[str, Any] = {
     "retry_delay_seconds": backoff(1.0, 2),
     "retry_jitter_factor": RETRY_JITTER,
     "retry_condition_fn": retry_unless_bad_data,
+    "timeout_seconds": TIMEOUTS.database_task_s,
 }
 
 
@@ -133,6 +134,7 @@ def dedup_organization(org_id: int) -> dict[str, Any]:
     retry_delay_seconds=5,
     retry_jitter_factor=RETRY_JITTER,
     retry_condition_fn=retry_unless_bad_data,
+    timeout_seconds=TIMEOUTS.enrich_source_s,
 )
 def fetch_source(org_id: int, source: str) -> dict[str, Any]:
     """One source's facts about one organization (HTTP retries happen inside the client)."""
@@ -167,16 +169,9 @@ def fetch_source(org_id: int, source: str) -> dict[str, Any]:
     except EnrichmentError as exc:
         # Failed for good (the client already retried transient errors): dead-letter it and
         # let the merge go on with the other sources.
-        names = run_names()
         with db.transaction() as session:
-            en.record_source_failure(
-                session,
-                org_id=org_id,
-                source=source,
-                error=exc,
-                flow_name=names["flow_name"],
-                flow_run_id=names["flow_run_id"],
-            )
+            en.record_source_failure(session, org_id=org_id, source=source, error=exc,
+                                     **run_names())
         kind = "bad data" if isinstance(exc, EnrichmentDataError) else "unavailable"
         log.warning("%s failed for organization %d (%s): %s", source, org_id, kind, exc)
         return {"source": source, "error": f"{type(exc).__name__}: {exc}"}
@@ -187,31 +182,24 @@ def fetch_source(org_id: int, source: str) -> dict[str, Any]:
     return result.as_dict()
 
 
-def _dead_letter_org(task: Any, task_run: Any, state: Any) -> None:
-    """After the merge's last attempt: one dead letter carrying the organization id."""
-    from tasks._retry import _engine_parameters, failure_exception
+def dead_letter_merge(org_id: int, state: Any) -> None:
+    """A merge that failed after its retries: one letter carrying the organization id (the
+    flow calls this; it knows the id, a failure hook is not given the task's arguments)."""
+    from hirehound.records import DeadLetterRecord
+    from hirehound.storage import dead_letters
+    from tasks._retry import failure_exception
 
-    params = _engine_parameters(task_run) or {}
     exc = failure_exception(state)
-    org_id = params.get("org_id")
-    from hirehound.storage.models import DeadLetter
-
+    letter = DeadLetterRecord(
+        "enrich:merge", type(exc).__name__ if exc else "Failed",
+        str(exc) if exc else str(getattr(state, "message", None) or "merge failed"),
+        organization_id=org_id, task_name="merge_organization", inputs={"org_id": org_id},
+    )
     with db.transaction() as session:
-        session.add(
-            DeadLetter(
-                step="enrich:merge",
-                error_type=type(exc).__name__ if exc else "Failed",
-                detail=str(exc or state.message)[:4000],
-                organization_id=int(org_id) if isinstance(org_id, int) else None,
-                task_name=getattr(task, "name", None),
-                flow_run_id=str(task_run.flow_run_id) if task_run.flow_run_id else None,
-                inputs={"org_id": org_id},
-                attempts=int(getattr(task_run, "run_count", 1) or 1),
-            )
-        )
+        dead_letters.record(session, [letter], **run_names())
 
 
-@task(tags=["enrichment"], on_failure=[_dead_letter_org], **_DB_RETRIES)
+@task(tags=["enrichment"], **_DB_RETRIES)
 def merge_organization(org_id: int, results: list[dict[str, Any]]) -> dict[str, Any]:
     """Fan-in: merge the sources' facts with provenance, derive industry/size/HQ/logo/vector,
     write the organization and re-index its postings when something changed."""

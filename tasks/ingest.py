@@ -29,7 +29,7 @@ from hirehound import concerns, ingest
 from hirehound.dedup import DedupDecision
 from hirehound.ingest import Routing
 from tasks._context import run_names, run_step, settings
-from tasks._retry import RETRY_JITTER, backoff, retry_unless_bad_data
+from tasks._retry import RETRY_JITTER, TIMEOUTS, backoff, retry_unless_bad_data
 
 # Chunk steps touch only our database: a couple of quick retries cover a restart or a
 # deadlock; the hook dead-letters the chunk's ids after the last attempt.
@@ -43,6 +43,8 @@ _CHUNK: dict[str, Any] = {
     "retry_delay_seconds": backoff(1.0, CHUNK_RETRIES),
     "retry_jitter_factor": RETRY_JITTER,
     "retry_condition_fn": retry_unless_bad_data,
+    # A stuck stage (a lock wait, a hung embedding call) fails and retries like any failure.
+    "timeout_seconds": TIMEOUTS.chunk_stage_s,
 }
 
 
@@ -106,6 +108,7 @@ def _ok(result: Any) -> Chunk:
     # backoff and Retry-After; retrying that again multiplied the wait (an unknown board
     # took 63 s to fail). A target that still fails is dead-lettered by the flow.
     retries=0,
+    timeout_seconds=TIMEOUTS.fetch_s,
     cache_policy=NO_CACHE,
     persist_result=False,
 )

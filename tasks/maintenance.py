@@ -11,7 +11,7 @@ from prefect import get_run_logger, task
 from hirehound import concerns, maintenance
 from hirehound.storage import db
 from tasks._context import holds
-from tasks._retry import RETRY_JITTER, backoff, retry_unless_bad_data
+from tasks._retry import RETRY_JITTER, TIMEOUTS, backoff, retry_unless_bad_data
 
 # Database work retries on connection trouble only (StorageError is retryable, bad SQL not).
 _DB_RETRY: dict[str, Any] = {
@@ -19,6 +19,7 @@ _DB_RETRY: dict[str, Any] = {
     "retry_delay_seconds": backoff(5.0, 2),
     "retry_jitter_factor": RETRY_JITTER,
     "retry_condition_fn": retry_unless_bad_data,
+    "timeout_seconds": TIMEOUTS.maintenance_task_s,
 }
 _TERMINAL = ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")
 
@@ -34,6 +35,16 @@ def expire_postings(max_age_days: int = 60) -> int:
     (never by date posted)."""
     with db.transaction() as session:
         return maintenance.expire_postings(session, now=_now(), max_age_days=max_age_days)
+
+
+@task(tags=["maintenance"], **_DB_RETRY)
+@holds(concerns.MAINTENANCE)
+def purge_dead_letters(older_than_days: int) -> int:
+    """Delete dead letters resolved more than `older_than_days` ago (open ones stay)."""
+    from hirehound.storage import dead_letters
+
+    with db.transaction() as session:
+        return dead_letters.purge_resolved(session, older_than_days=older_than_days)
 
 
 @task(tags=["maintenance", "scraping"], **_DB_RETRY)
@@ -112,6 +123,7 @@ def revalidate(limit: int | None = None) -> Any:
     retries=2,
     retry_delay_seconds=backoff(5.0, 2),
     retry_jitter_factor=RETRY_JITTER,
+    timeout_seconds=TIMEOUTS.maintenance_task_s,
 )
 @holds(concerns.MAINTENANCE)
 def prune_flow_runs(max_age_days: int = 7, batch: int = 200, max_runs: int = 20_000) -> int:

@@ -7,7 +7,8 @@ desired state; the report says what was created, updated, left alone or skipped.
 - global concurrency limits with the same names (used inside tasks), and rate limits
   (`scraping-rate`, `enrichment-rate`: a limit that decays, see `RateLimit`),
 - block types and documents (database, embedding provider, alert webhook, secrets),
-- automations: alert on Failed/Crashed flow runs, and the stuck-run rescue.
+- automations: alert on Failed/Crashed flow runs and on runs that dead-letter a share of their
+  postings (or anything from the critical queue), and the stuck-run rescue.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from deployments.setup._automations import desired_automations
 from deployments.setup._config import (
     ALERT_AUTOMATION,
     CRASH_AUTOMATION,
+    CRITICAL_DEAD_LETTER_AUTOMATION,
+    DEAD_LETTER_SHARE_AUTOMATION,
     QUEUES,
     RATE_LIMITS,
     RESCUE_MESSAGE,
@@ -31,6 +34,8 @@ from hirehound.errors import ConfigurationError
 __all__ = [
     "ALERT_AUTOMATION",
     "CRASH_AUTOMATION",
+    "CRITICAL_DEAD_LETTER_AUTOMATION",
+    "DEAD_LETTER_SHARE_AUTOMATION",
     "QUEUES",
     "RATE_LIMITS",
     "RESCUE_MESSAGE",

@@ -1,4 +1,5 @@
-"""Automations: alert on failed runs, mark silent runs Crashed, retry rescued runs."""
+"""Automations: alert on failed runs and on runs that dead-letter much (or anything on the
+critical queue), mark silent runs Crashed, retry rescued runs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 from deployments.setup._config import (
     ALERT_AUTOMATION,
     CRASH_AUTOMATION,
+    CRITICAL_DEAD_LETTER_AUTOMATION,
+    DEAD_LETTER_SHARE_AUTOMATION,
     RESCUE_MESSAGE,
     RETRY_AUTOMATION,
     SetupConfig,
@@ -28,6 +31,71 @@ error: {{ flow_run.state.message }}
 work queue: {{ flow_run.work_queue_name }}
 parameters: {{ flow_run.parameters }}
 url: {{ flow_run|ui_url }}"""
+
+DEAD_LETTER_SUBJECT = (
+    "{% if event.payload.work_queue == 'critical' %}[CRITICAL] {% endif %}"
+    "Hirehound flow run {{ event.resource.name }} dead-lettered "
+    "{{ event.payload.dead_lettered_postings }} of {{ event.payload.postings }} postings"
+)
+DEAD_LETTER_BODY = """severity: {% if event.payload.work_queue == 'critical' %}critical\
+{% else %}warning{% endif %}
+flow: {{ event.payload.flow_name }}
+flow run: {{ event.resource.name }}
+flow run id: {{ event.resource.id }}
+dead-lettered postings: {{ event.payload.dead_lettered_postings }} of \
+{{ event.payload.postings }} ({{ event.resource['hirehound.dead-letter-share-pct'] }}%)
+dead letters by step: {{ event.payload.by_step }}
+work queue: {{ event.payload.work_queue }}
+see: hirehound dead-letters; fix the cause, then hirehound dead-letters replay"""
+
+
+def share_percents(share: float) -> list[str]:
+    """The share labels (whole percents, rounded up by the emitter) at or over `share`."""
+    import math
+
+    return [str(p) for p in range(max(1, math.ceil(round(share * 100, 6))), 101)]
+
+
+def _dead_letter_alerts(config: SetupConfig, alert_block_id: Any) -> list[Any]:
+    """Alert on a run whose dead letters reach `dead_letter_share` of its postings, and on any
+    dead letter written by a run from the critical queue (the seed's rule)."""
+    from datetime import timedelta
+
+    from prefect.events.actions import SendNotification
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+
+    from hirehound.concerns import (
+        CRITICAL,
+        DEAD_LETTER_SHARE_LABEL,
+        DEAD_LETTERS_EVENT,
+        WORK_QUEUE_LABEL,
+    )
+
+    def alert(name: str, description: str, match: dict[str, Any]) -> Any:
+        return AutomationCore(
+            name=name,
+            description=description,
+            trigger=EventTrigger(
+                expect={DEAD_LETTERS_EVENT},
+                match={"prefect.resource.id": "prefect.flow-run.*", **match},
+                for_each={"prefect.resource.id"},
+                posture=Posture.Reactive,
+                threshold=1,
+                within=timedelta(0),
+            ),
+            actions=[SendNotification(block_document_id=alert_block_id,
+                                      subject=DEAD_LETTER_SUBJECT, body=DEAD_LETTER_BODY)],
+        )
+
+    return [
+        alert(DEAD_LETTER_SHARE_AUTOMATION,
+              f"A flow run dead-lettered {config.dead_letter_share:.0%} or more of its postings "
+              "(HIREHOUND_ALERT_DEAD_LETTER_SHARE).",
+              {DEAD_LETTER_SHARE_LABEL: share_percents(config.dead_letter_share)}),
+        alert(CRITICAL_DEAD_LETTER_AUTOMATION,
+              "A flow run from the critical queue wrote a dead letter.",
+              {WORK_QUEUE_LABEL: CRITICAL}),
+    ]
 
 
 def desired_automations(config: SetupConfig, alert_block_id: Any) -> list[Any]:
@@ -61,6 +129,7 @@ def desired_automations(config: SetupConfig, alert_block_id: Any) -> list[Any]:
                 ],
             )
         )
+        out.extend(_dead_letter_alerts(config, alert_block_id))
     window = config.stuck_after_s
     out.append(
         AutomationCore(
@@ -151,16 +220,14 @@ def automations(
     from blocks import ALERT_BLOCK
 
     desired = desired_automations(config, alert_block_id)
-    if alert_block_id is None and dry_run and config.alert_webhook_url:
-        # The block it would point at is only created for real, so a dry run has no id.
-        report.add("automation", ALERT_AUTOMATION, "created", f"with the {ALERT_BLOCK!r} block")
-    elif alert_block_id is None:
-        report.add(
-            "automation",
-            ALERT_AUTOMATION,
-            "skipped",
-            f"no {ALERT_BLOCK!r} webhook block (set HIREHOUND_ALERT_WEBHOOK_URL)",
-        )
+    alerts = (ALERT_AUTOMATION, DEAD_LETTER_SHARE_AUTOMATION, CRITICAL_DEAD_LETTER_AUTOMATION)
+    for name in alerts if alert_block_id is None else ():
+        if dry_run and config.alert_webhook_url:
+            # The block it would point at is only created for real, so a dry run has no id.
+            report.add("automation", name, "created", f"with the {ALERT_BLOCK!r} block")
+        else:
+            report.add("automation", name, "skipped",
+                       f"no {ALERT_BLOCK!r} webhook block (set HIREHOUND_ALERT_WEBHOOK_URL)")
     for automation in desired:
         existing = client.read_automations_by_name(automation.name)
         if not existing:

@@ -46,6 +46,8 @@ RATE_LIMITS: dict[str, RateLimit] = {
 }
 
 ALERT_AUTOMATION = "hirehound-alert-on-failure"
+DEAD_LETTER_SHARE_AUTOMATION = "hirehound-alert-dead-letter-share"
+CRITICAL_DEAD_LETTER_AUTOMATION = "hirehound-alert-critical-dead-letters"
 CRASH_AUTOMATION = "hirehound-crash-stuck-runs"
 RETRY_AUTOMATION = "hirehound-retry-rescued-runs"
 # Prefix of the state message the rescue sets; the retry automation matches on it.
@@ -77,6 +79,10 @@ class SetupConfig:
     heartbeat_s: int = 60
     stuck_after_s: int = 300
     rescue_retries: int = 2
+    # Alert when a run dead-letters at least this share of its postings (0 < share <= 1): half
+    # is far past a bad board or a few odd records, and well short of "nothing works" (the
+    # run then fails and the failed-run alert fires anyway).
+    dead_letter_share: float = 0.5
 
     def __post_init__(self) -> None:
         # Heartbeats are sent from a thread and arrive late under load: demand a margin of
@@ -85,6 +91,10 @@ class SetupConfig:
             raise ConfigurationError(
                 f"stuck-run window {self.stuck_after_s}s must be at least 1.5x the heartbeat "
                 f"interval {self.heartbeat_s}s, or healthy runs would be marked Crashed"
+            )
+        if not 0 < self.dead_letter_share <= 1:
+            raise ConfigurationError(
+                f"HIREHOUND_ALERT_DEAD_LETTER_SHARE must be in (0, 1], got {self.dead_letter_share}"
             )
         if self.pool_type not in ("process", "kubernetes"):
             raise ConfigurationError(f"unknown work pool type {self.pool_type!r}")
@@ -101,6 +111,13 @@ class SetupConfig:
             except ValueError:
                 raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
 
+        raw_share = env.get("HIREHOUND_ALERT_DEAD_LETTER_SHARE") or "0.5"
+        try:
+            share = float(raw_share)
+        except ValueError:
+            raise ConfigurationError(
+                f"HIREHOUND_ALERT_DEAD_LETTER_SHARE must be a number, got {raw_share!r}"
+            ) from None
         embedding = None
         if env.get("HIREHOUND_EMBEDDING_PROVIDER"):
             embedding = {
@@ -124,6 +141,7 @@ class SetupConfig:
             secrets={name: env[var] for name, var in SECRET_BLOCKS.items() if env.get(var)},
             heartbeat_s=heartbeat,
             stuck_after_s=num("HIREHOUND_STUCK_AFTER_SECONDS", max(300, 3 * heartbeat)),
+            dead_letter_share=share,
         )
 
 

@@ -17,7 +17,7 @@ from hirehound.enrichment._size import bucket_of, estimate_bucket
 from hirehound.enrichment._sources import OrgQuery
 from hirehound.errors import EnrichmentDataError
 from hirehound.orgs import normalize_domain
-from hirehound.storage.models import DeadLetter, Organization
+from hirehound.storage.models import Organization
 
 log = logging.getLogger(__name__)
 
@@ -246,24 +246,18 @@ def record_source_failure(
     org_id: int,
     source: str,
     error: BaseException,
-    flow_name: str | None = None,
-    flow_run_id: str | None = None,
-    attempts: int = 1,
+    **run: str | None,
 ) -> None:
-    """A source that failed for good for one organization: a dead-letter row to replay."""
-    session.add(
-        DeadLetter(
-            step=f"enrich:{source}",
-            error_type=type(error).__name__,
-            detail=str(error)[:4000],
-            organization_id=org_id,
-            source=source,
-            flow_name=flow_name,
-            flow_run_id=flow_run_id,
-            inputs={"org_id": org_id, "source": source},
-            attempts=attempts,
-        )
+    """A source that failed for good for one organization: a dead letter to replay; `run`
+    names the run (flow_name, flow_run_id, task_name, work_queue)."""
+    from hirehound.records import DeadLetterRecord
+    from hirehound.storage import dead_letters
+
+    letter = DeadLetterRecord(
+        f"enrich:{source}", type(error).__name__, str(error), organization_id=org_id,
+        source=source, inputs={"org_id": org_id, "source": source},
     )
+    dead_letters.record(session, [letter], **run)
 
 
 def select_organizations(

@@ -318,9 +318,15 @@ class DeadLetter(Base):
     payload: Mapped[Any | None] = mapped_column(JSONB)
     inputs: Mapped[dict[str, Any] | None]
     attempts: Mapped[int] = mapped_column(Integer, server_default="1")
-    resolved_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
     # The board, URL or file it came from (a failed target has no posting; migration 0006).
     target: Mapped[str | None]
+    # Who resolved it (a replay's flow-run id, or `cli`) and how (migration 0010).
+    resolved_by_run: Mapped[str | None]
+    resolution: Mapped[str | None]
+    # The work queue of the run that wrote it; when it was last written (a failed replay).
+    work_queue: Mapped[str | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class IngestRun(Base):

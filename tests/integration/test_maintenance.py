@@ -194,22 +194,22 @@ def test_optimize_vacuums_and_reindexes(database: Any) -> None:
     assert result.reindexed == ["ix_postings_status_date"]
 
 
-def test_failure_hook_dead_letters_each_posting(database: Any, prefect_harness: None) -> None:
+def test_retry_policy_then_the_flow_dead_letters_each_posting(
+    database: Any, prefect_harness: None
+) -> None:
     """The shared retry policy: bad data fails at once, network trouble after its retries;
-    both land in dead_letters with flow, task, inputs and attempt count."""
+    the flow, which knows the ids it passed, writes one letter per posting with its run."""
     from prefect import flow, task
 
     from hirehound.errors import SourceFormatError, SourceUnavailable
-    from tasks._retry import backoff, dead_letter_on_failure, retry_unless_bad_data
+    from hirehound.records import DeadLetterRecord
+    from hirehound.storage import dead_letters
+    from tasks._context import run_names
+    from tasks._retry import backoff, failure_exception, retry_unless_bad_data
 
     calls: dict[str, int] = {"format": 0, "network": 0}
 
-    @task(
-        retries=2,
-        retry_delay_seconds=backoff(0.05, 2),
-        retry_condition_fn=retry_unless_bad_data,
-        on_failure=[dead_letter_on_failure("clean")],
-    )
+    @task(retries=2, retry_delay_seconds=backoff(0.05, 2), retry_condition_fn=retry_unless_bad_data)
     def clean_chunk(posting_ids: list[int], kind: str) -> None:
         calls[kind] += 1
         if kind == "format":
@@ -218,21 +218,27 @@ def test_failure_hook_dead_letters_each_posting(database: Any, prefect_harness: 
 
     @flow
     def pipeline() -> None:
-        clean_chunk.submit([11, 12], "format").wait()
-        clean_chunk.submit([13], "network").wait()
+        for ids, kind in (([11, 12], "format"), ([13], "network")):
+            state = clean_chunk(ids, kind, return_state=True)
+            exc = failure_exception(state)
+            with db.transaction() as session:
+                dead_letters.record(session, [
+                    DeadLetterRecord("clean", type(exc).__name__, str(exc), posting_id=i,
+                                     task_name="clean_chunk", inputs={"posting_ids": ids})
+                    for i in ids], **run_names())
 
     pipeline(return_state=True)
     assert calls == {"format": 1, "network": 3}
     with db.transaction() as session:
         rows = session.scalars(select(DeadLetter).order_by(DeadLetter.posting_id)).all()
-    got = [(r.posting_id, r.error_type, r.attempts, r.step) for r in rows]
+    got = [(r.posting_id, r.error_type, r.step) for r in rows]
     assert got == [
-        (11, "SourceFormatError", 1, "clean"),
-        (12, "SourceFormatError", 1, "clean"),
-        (13, "SourceUnavailable", 3, "clean"),
+        (11, "SourceFormatError", "clean"),
+        (12, "SourceFormatError", "clean"),
+        (13, "SourceUnavailable", "clean"),
     ]
     assert rows[0].flow_name == "pipeline" and rows[0].task_name == "clean_chunk"
-    assert rows[0].inputs == {"posting_ids": [11, 12], "kind": "format"}
+    assert rows[0].inputs == {"posting_ids": [11, 12]}
     assert rows[0].flow_run_id and "payload is not JSON" in rows[0].detail
 
 
