@@ -450,7 +450,8 @@ def _clone_round(s: Any, k: int, cutoff: int) -> None:
         """insert into posting_embeddings
            select posting_id + :o, organization_id + :o, title, description, combined
            from posting_embeddings where posting_id <= :cut""",
-        """insert into search_documents select posting_id + :o, document
+        """insert into search_documents (posting_id, document, searchable)
+           select posting_id + :o, document, searchable
            from search_documents where posting_id <= :cut""",
         """insert into posting_skills select posting_id + :o, skill_id
            from posting_skills where posting_id <= :cut""",

@@ -118,17 +118,13 @@ def main() -> None:
 
 def _explain(query: str, vector: np.ndarray) -> None:
     """EXPLAIN ANALYZE of the keyword and vector lookups of `search` for one query."""
-    import re
-
     from sqlalchemy import text
 
-    from hirehound.search import _query
+    from hirehound.search._query import KEYWORD_SQL, VECTOR_SQL
     from hirehound.storage import db
 
-    source = Path(_query.__file__).read_text(encoding="utf-8")
-    sqls = re.findall(r'text\(\s*"""(.*?)"""', source, re.S)[:2]
     with db.transaction() as session:
-        for sql in sqls:
+        for sql in (KEYWORD_SQL, VECTOR_SQL):
             plan = session.execute(text("explain (analyze, buffers) " + sql),
                                    {"q": query, "pool": 50, "v": vector.astype(np.float32)})
             print("\n".join(r[0] for r in plan))

@@ -10,26 +10,32 @@ MAX_INDEXED_CHARS = 20_000
 
 
 def index_postings(session: Session, posting_ids: Sequence[int]) -> None:
-    """Rebuild the search documents of these postings and their clusters' search vectors."""
+    """Rebuild the search documents of these postings and their clusters' search vectors.
+
+    A document's `searchable` flag is set here from the posting's current state and kept by
+    the database's triggers afterwards (migration 0011)."""
     ids = list(posting_ids)
     if not ids:
         return
     session.execute(
         text(
             """
-            insert into search_documents (posting_id, document)
+            insert into search_documents (posting_id, document, searchable)
             select p.id,
                 setweight(to_tsvector('english', coalesce(p.title, '')), 'A')
              || setweight(to_tsvector('simple', coalesce(p.company, '')), 'B')
              || setweight(to_tsvector('english', coalesce(s.names, '')), 'B')
-             || setweight(to_tsvector('english', left(coalesce(p.description_text, ''), :cap)), 'C')
+             || setweight(to_tsvector('english', left(coalesce(p.description_text, ''), :cap)),
+                          'C'),
+                search_searchable(p.id)
             from postings p
             join (select i.id, string_agg(k.name, ' ') as names
                   from unnest(cast(:ids as bigint[])) as i(id)
                   left join posting_skills ps on ps.posting_id = i.id
                   left join skills k on k.id = ps.skill_id
                   group by i.id) s on s.id = p.id
-            on conflict (posting_id) do update set document = excluded.document
+            on conflict (posting_id) do update
+              set document = excluded.document, searchable = excluded.searchable
             """
         ),
         {"ids": ids, "cap": MAX_INDEXED_CHARS},

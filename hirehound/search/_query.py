@@ -9,6 +9,21 @@ from sqlalchemy.orm import Session
 # Reciprocal-rank-fusion constant (Cormack et al. 2009): damps the top ranks' dominance.
 RRF_K = 60
 
+# Keyword half: searchable documents only (active and canonical of their cluster, a flag the
+# database keeps: migration 0011), through their partial GIN index; equal ranks go by id.
+KEYWORD_SQL = """
+    select d.posting_id as id, ts_rank_cd(d.document, q) as rank
+    from search_documents d, websearch_to_tsquery('english', :q) q
+    where d.searchable and d.document @@ q
+    order by rank desc, d.posting_id limit :pool
+"""
+# Vector half: the HNSW neighbours of the query among the clusters' vectors.
+VECTOR_SQL = """
+    select v.posting_id as id from search_vectors v
+    join postings p on p.id = v.posting_id and p.status = 'active'
+    order by v.embedding <=> :v limit :pool
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
@@ -43,33 +58,13 @@ def search(
     if not query.strip():
         raise ValueError("search needs a non-empty query")
     pool = max(limit * 5, 50)
-    fts = session.execute(
-        text(
-            """
-            select p.id, ts_rank_cd(d.document, q) as rank
-            from search_documents d
-            join postings p on p.id = d.posting_id
-            join duplicate_clusters c on c.id = p.cluster_id and c.canonical_posting_id = p.id,
-                 websearch_to_tsquery('english', :q) q
-            where p.status = 'active' and d.document @@ q
-            order by rank desc limit :pool
-            """
-        ),
-        {"q": query, "pool": pool},
-    ).all()
+    fts = session.execute(text(KEYWORD_SQL), {"q": query, "pool": pool}).all()
     ranks: dict[int, float] = {}
     for i, r in enumerate(fts):
         ranks[r.id] = ranks.get(r.id, 0.0) + 1.0 / (RRF_K + i + 1)
     if query_vector is not None:
         vec = session.execute(
-            text(
-                """
-                select v.posting_id as id from search_vectors v
-                join postings p on p.id = v.posting_id and p.status = 'active'
-                order by v.embedding <=> :v limit :pool
-                """
-            ),
-            {"v": np.asarray(query_vector, dtype=np.float32), "pool": pool},
+            text(VECTOR_SQL), {"v": np.asarray(query_vector, dtype=np.float32), "pool": pool}
         ).all()
         for i, r in enumerate(vec):
             ranks[r.id] = ranks.get(r.id, 0.0) + 1.0 / (RRF_K + i + 1)

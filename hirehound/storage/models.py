@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -230,12 +231,17 @@ class SearchDocument(Base):
     """
 
     __tablename__ = "search_documents"
-    __table_args__ = (Index("ix_search_documents_document", "document", postgresql_using="gin"),)
+    __table_args__ = (
+        Index("ix_search_documents_searchable", "document", postgresql_using="gin",
+              postgresql_where=text("searchable")),
+    )
 
     posting_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("postings.id", ondelete="CASCADE"), primary_key=True
     )
     document: Mapped[Any] = mapped_column(TSVECTOR)
+    # Active and canonical of its cluster: kept by triggers (migration 0011), searched alone.
+    searchable: Mapped[bool] = mapped_column(server_default=false())
 
 
 class SearchVector(Base):
