@@ -16,7 +16,7 @@ document. A document's GIN entries are written once, when it becomes searchable 
 instead of when it is indexed: the index holds no pending, held or duplicate documents.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
