@@ -73,6 +73,19 @@ def _slot_ms(n: int) -> tuple[float, float]:
     return median(ours), median(theirs)
 
 
+def _print_stages() -> None:
+    """Where the run's time went, from the stage records (summed over chunks in flight)."""
+    from sqlalchemy import text
+
+    from hirehound.storage import db
+
+    with db.transaction() as s:
+        rows = s.execute(text(
+            "select stage, count(*), sum(duration_s), sum(slot_wait_s) from stage_runs "
+            "group by stage order by 3 desc")).all()
+    print("   " + ", ".join(f"{st} x{n}: {d:.1f}s run, {w:.1f}s slot" for st, n, d, w in rows))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--postings", type=int, default=4000)
@@ -112,6 +125,7 @@ def main() -> None:
                 print(f"limits {'present' if present else 'absent '}: {seconds:.1f}s, "
                       f"{counts.get('processed', 0)} postings, "
                       f"{counts.get('processed', 0) / seconds:.1f} postings/s")
+                _print_stages()
     finally:
         ps.free_port = original  # type: ignore[assignment]
         db.dispose()
