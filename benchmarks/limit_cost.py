@@ -90,6 +90,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--postings", type=int, default=4000)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--api-url", help="an already running Prefect API (e.g. `hirehound server "
+                    "start`, on PostgreSQL) instead of a new SQLite-backed one")
     args = ap.parse_args()
 
     from flows._runtime import configure
@@ -106,8 +108,11 @@ def main() -> None:
     times: dict[bool, list[float]] = {True: [], False: []}
     try:
         (home / "prefect").mkdir()
-        with ps.start_server(home / "prefect") as server:
-            os.environ.update(server.env)
+        with contextlib.ExitStack() as stack:
+            if args.api_url:
+                os.environ["PREFECT_API_URL"] = args.api_url
+            else:
+                os.environ.update(stack.enter_context(ps.start_server(home / "prefect")).env)
             from flows.ingest import ingest_postings
 
             _limits(True)
