@@ -9,13 +9,12 @@ test) that calls `register`; modules of this package that are not plumbing are s
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
+
+from hirehound._plugins import PluginRegistry
 
 if TYPE_CHECKING:
     from hirehound.enrichment._http import SafeClient
@@ -60,40 +59,18 @@ class EnrichmentAdapter:
         return self.field_ranks.get(field_name, self.rank)
 
 
-_REGISTRY: dict[str, EnrichmentAdapter] = {}
-_lock = threading.RLock()
-_discovered = False
+_REGISTRY: PluginRegistry[EnrichmentAdapter] = PluginRegistry(
+    "hirehound.enrichment", _PLUMBING, key=lambda a: a.name, what="enrichment source")
+register = _REGISTRY.register
 
 
-def register(adapter: EnrichmentAdapter) -> EnrichmentAdapter:
-    """Add an enrichment source (at import of its module); a name registered twice is a bug."""
-    with _lock:
-        known = _REGISTRY.get(adapter.name)
-        if known is not None and known is not adapter:
-            raise ValueError(f"enrichment source {adapter.name!r} registered twice")
-        _REGISTRY[adapter.name] = adapter
-    return adapter
-
-
-def _discover() -> None:
-    global _discovered
-    if _discovered:
-        return
-    with _lock:
-        if _discovered:
-            return
-        import hirehound.enrichment as package
-
-        for mod in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-            if mod.name not in _PLUMBING:
-                importlib.import_module(f"{package.__name__}.{mod.name}")
-        _discovered = True
+def _precedence(adapter: EnrichmentAdapter) -> tuple[int, str]:
+    return adapter.rank, adapter.name
 
 
 def enrichment_adapters() -> tuple[EnrichmentAdapter, ...]:
     """Every registered source, in default precedence order."""
-    _discover()
-    return tuple(sorted(_REGISTRY.values(), key=lambda a: (a.rank, a.name)))
+    return _REGISTRY.sorted(_precedence)
 
 
 def source_names() -> tuple[str, ...]:
@@ -104,7 +81,6 @@ def source_names() -> tuple[str, ...]:
 
 def get_adapter(name: str) -> EnrichmentAdapter:
     """The adapter called `name`; ValueError naming the known ones otherwise."""
-    _discover()
     adapter = _REGISTRY.get(name)
     if adapter is None:
         raise ValueError(

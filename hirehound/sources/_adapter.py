@@ -7,10 +7,7 @@ found by importing every module of this package that is not plumbing (`_PLUMBING
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +15,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 
+from hirehound._plugins import PluginRegistry
 from hirehound.errors import SourceFormatError
 from hirehound.records import BadRecord, SourcePosting
 from hirehound.settings import Settings
@@ -127,49 +125,18 @@ class SourceAdapter:
         return segs[0] if len(segs) == 1 else None
 
 
-_REGISTRY: dict[str, SourceAdapter] = {}
-_lock = threading.RLock()
-_discovered = False
-# The sorted registry, made once per change (detection asks for it on every target).
-_ordered: tuple[SourceAdapter, ...] | None = None
+_REGISTRY: PluginRegistry[SourceAdapter] = PluginRegistry(
+    "hirehound.sources", _PLUMBING, key=lambda a: a.kind, what="source kind")
+register = _REGISTRY.register
 
 
-def register(adapter: SourceAdapter) -> SourceAdapter:
-    """Add a source kind (at import of its module); a kind registered twice is a bug."""
-    global _ordered
-    with _lock:
-        known = _REGISTRY.get(adapter.kind)
-        if known is not None and known is not adapter:
-            raise ValueError(f"source kind {adapter.kind!r} registered twice")
-        _REGISTRY[adapter.kind] = adapter
-        _ordered = None
-    return adapter
-
-
-def _discover() -> None:
-    global _discovered
-    if _discovered:
-        return
-    with _lock:
-        if _discovered:
-            return
-        import hirehound.sources as package
-
-        for mod in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-            if mod.name not in _PLUMBING:
-                importlib.import_module(f"{package.__name__}.{mod.name}")
-        _discovered = True
+def _sniffing_order(adapter: SourceAdapter) -> tuple[int, str]:
+    return adapter.order, adapter.kind
 
 
 def adapters() -> tuple[SourceAdapter, ...]:
     """Every registered source, in sniffing order (then by kind)."""
-    global _ordered
-    _discover()
-    ordered = _ordered
-    if ordered is None:
-        with _lock:
-            ordered = _ordered = tuple(sorted(_REGISTRY.values(), key=lambda a: (a.order, a.kind)))
-    return ordered
+    return _REGISTRY.sorted(_sniffing_order)
 
 
 def kinds() -> tuple[str, ...]:
@@ -184,7 +151,6 @@ def board_kinds() -> tuple[str, ...]:
 
 def get(kind: str) -> SourceAdapter:
     """The adapter of `kind`; SourceFormatError naming the known kinds otherwise."""
-    _discover()
     adapter = _REGISTRY.get(kind)
     if adapter is None:
         raise SourceFormatError(f"unknown source kind {kind!r}; one of {', '.join(kinds())}")
