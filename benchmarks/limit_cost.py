@@ -14,7 +14,8 @@ ids (`_common.scaled_ashby`). First it times bare take-and-give-back pairs, the 
 `tasks._context.concern_slot` beside Prefect's `concurrency()`.
 
 Last line: `slot_ms=<median take+give back, concern_slot> prefect_concurrency_ms=<the same
-with Prefect's concurrency()> with_limits_ratio=<median with / median without>`.
+with Prefect's concurrency()> with_limits_ratio=<median with / median without>
+flow_direct_ratio=<median flow with the limits / median without Prefect>`.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def main() -> None:
     print(f"input: {n} real Ashby postings, chunks of 512, commit {commit()}")
     original = ps.free_port
     ps.free_port = lambda lo=PORTS[0], hi=PORTS[1]: original(lo, hi)  # type: ignore[assignment]
-    times: dict[bool, list[float]] = {True: [], False: []}
+    times: dict[str, list[float]] = {"present": [], "absent": [], "direct": []}
     try:
         (home / "prefect").mkdir()
         with contextlib.ExitStack() as stack:
@@ -119,25 +120,36 @@ def main() -> None:
             slot, prefect_slot = _slot_ms(200)
             print(f"take + give back one slot, median of 200: concern_slot {slot:.1f} ms, "
                   f"prefect.concurrency.sync.concurrency {prefect_slot:.1f} ms")
-            for i in range(args.repeat * 2):
-                present = i % 2 == 0
-                _limits(present)
+            from flows.ingest import run_direct
+
+            # The first import of a process pays its warm-up (model, pools, clients).
+            _limits(False)
+            truncate_all()
+            ingest_postings(targets=folders, source="ashby")
+            for i in range(args.repeat * 3):
+                mode = ("present", "absent", "direct")[i % 3]
+                _limits(mode == "present")
                 truncate_all()
                 t0 = time.perf_counter()
-                counts = ingest_postings(targets=folders, source="ashby")
+                if mode == "direct":
+                    counts = run_direct(folders, "ashby")
+                else:
+                    counts = ingest_postings(targets=folders, source="ashby")
                 seconds = time.perf_counter() - t0
-                times[present].append(seconds)
-                print(f"limits {'present' if present else 'absent '}: {seconds:.1f}s, "
-                      f"{counts.get('processed', 0)} postings, "
+                times[mode].append(seconds)
+                print(f"{'limits ' + mode if mode != 'direct' else 'no Prefect    '}: "
+                      f"{seconds:.1f}s, {counts.get('processed', 0)} postings, "
                       f"{counts.get('processed', 0) / seconds:.1f} postings/s")
-                _print_stages()
+                if mode != "direct":
+                    _print_stages()
     finally:
         ps.free_port = original  # type: ignore[assignment]
         db.dispose()
         _embedded.stop(settings.pgdata)
-    ratio = median(times[True]) / median(times[False])
+    ratio = median(times["present"]) / median(times["absent"])
+    direct = median(times["present"]) / median(times["direct"])
     print(f"\nslot_ms={slot:.1f} prefect_concurrency_ms={prefect_slot:.1f} "
-          f"with_limits_ratio={ratio:.3f}")
+          f"with_limits_ratio={ratio:.3f} flow_direct_ratio={direct:.3f}")
 
 
 if __name__ == "__main__":

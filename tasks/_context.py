@@ -90,10 +90,10 @@ def concern_slot(limit: str | None, timeout_s: float = SLOT_TIMEOUT_S) -> Iterat
         yield
     finally:
         try:
-            client.release_concurrency_slots_with_lease(lease_id)
+            _give_back(client, lease_id)
         except Exception as exc:  # the lease ran out, or the server is away: it expires
             log.warning("could not give back a %r slot (%s); its lease will expire", limit,
-                        type(exc).__name__)
+                        exc)
 
 
 def _thread_client() -> Any:
@@ -111,25 +111,69 @@ def _thread_client() -> Any:
     return held[1]
 
 
-def _take_slot(client: Any, limit: str, timeout_s: float) -> Any:
-    """The lease id of one slot, waiting as the server says (423 with Retry-After) while the
-    limit is full, up to `timeout_s`."""
+# Statuses a busy server answers with (a SQLite-backed server's "database is locked" is a
+# 503): asked again after a short pause.
+_BUSY = frozenset({408, 429, 502, 503})
+_BUSY_FIRST_PAUSE_S = 0.05
+_BUSY_MAX_PAUSE_S = 1.0
+# A give-back keeps trying this long; then the slot comes back when its lease ends.
+_GIVE_BACK_S = 30.0
+
+
+def _post(client: Any, path: str, body: dict[str, Any]) -> Any:
+    """One POST to the Prefect API on the client's connection, without the client's own
+    retries: on a 503 those sleep 2 s, then 4 s, ... while the slot being waited for is
+    a few milliseconds of work. A SQLite-backed server answers 503 whenever its database is
+    locked, which under a bulk import is every few seconds (`benchmarks/limit_cost.py`)."""
     import httpx
 
+    http = client._client
+    request = http.build_request("POST", path, json=body)
+    if getattr(http, "enable_csrf_support", False):  # a server with CSRF protection on
+        http._add_csrf_headers(request)
+    return httpx.Client.send(http, request)
+
+
+def _busy_pause(attempt: int) -> float:
+    """Jittered, doubling pause after the server said it was busy."""
+    return min(_BUSY_FIRST_PAUSE_S * 2 ** attempt, _BUSY_MAX_PAUSE_S) * random.uniform(0.5, 1.5)
+
+
+def _take_slot(client: Any, limit: str, timeout_s: float) -> Any:
+    """The lease id of one slot, waiting as the server says (423 with Retry-After) while the
+    limit is full, and briefly while it is busy, up to `timeout_s`."""
     deadline = time.monotonic() + timeout_s
+    body = {"names": [limit], "slots": 1, "mode": "concurrency",
+            "lease_duration": SLOT_LEASE_S}
+    busy = 0
     while True:
-        try:
-            response = client.increment_concurrency_slots_with_lease(
-                [limit], 1, "concurrency", lease_duration=SLOT_LEASE_S)
+        response = _post(client, "/v2/concurrency_limits/increment-with-lease", body)
+        if response.is_success:
             return response.json()["lease_id"]
-        except httpx.HTTPStatusError as exc:
-            if exc.response.status_code != 423:
-                raise
-            wait = float(exc.response.headers.get("Retry-After") or 1.0)
+        if response.status_code == 423:
+            wait = float(response.headers.get("Retry-After") or 1.0)
+        elif response.status_code in _BUSY:
+            wait, busy = _busy_pause(busy), busy + 1
+        else:
+            response.raise_for_status()
         left = deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError(f"no free {limit!r} slot in {timeout_s:.0f}s")
         time.sleep(min(max(wait, 0.05), left))
+
+
+def _give_back(client: Any, lease_id: Any) -> None:
+    """Release a slot's lease, asking again briefly while the server is busy."""
+    deadline = time.monotonic() + _GIVE_BACK_S
+    busy = 0
+    while True:
+        response = _post(client, "/v2/concurrency_limits/decrement-with-lease",
+                         {"lease_id": str(lease_id)})
+        if response.status_code not in _BUSY or time.monotonic() > deadline:
+            response.raise_for_status()
+            return
+        time.sleep(_busy_pause(busy))
+        busy += 1
 
 
 P = ParamSpec("P")
