@@ -17,6 +17,10 @@ import pytest
 from hirehound.settings import Settings
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The CLI's local Prefect API keeps a migrated database for new Prefect homes in the user's
+# cache (hirehound/cli/_prefect_api.py); tests keep theirs for the session only.
+os.environ.setdefault("HIREHOUND_PREFECT_TEMPLATE_DIR",
+                      tempfile.mkdtemp(prefix="hh-test-prefect-template-", dir="/tmp"))
 
 
 def shared_data(*parts: str) -> Path:

@@ -23,13 +23,15 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -224,12 +226,21 @@ def _healthy(url: str, timeout_s: float = 1.0) -> bool:
 class _IdleWatch:
     """ASGI middleware: the time of the last request and how many are open (websockets too)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, on_started: Callable[[], None] | None = None) -> None:
         self.app = app
+        self.on_started = on_started  # after the app's start, before the first request
         self.last = time.monotonic()
         self.open = 0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan" and self.on_started is not None:
+            on_started, outer = self.on_started, send
+
+            async def send(message: Any) -> None:
+                if message.get("type") == "lifespan.startup.complete":
+                    on_started()
+                await outer(message)
+
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
@@ -241,15 +252,81 @@ class _IdleWatch:
             self.last = time.monotonic()
 
 
+TEMPLATE_ENV = "HIREHOUND_PREFECT_TEMPLATE_DIR"
+
+
+def template_path() -> Path:
+    """Where a migrated, empty Prefect database for this Prefect version is kept for the next
+    new Prefect home: `HIREHOUND_PREFECT_TEMPLATE_DIR`, else the user's cache directory."""
+    from importlib.metadata import version
+
+    folder = os.environ.get(TEMPLATE_ENV) or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "hirehound")
+    return Path(folder) / f"prefect-api-{version('prefect')}.db"
+
+
+def _database_file() -> Path | None:
+    """The SQLite file the server will use when it is Prefect's default one, else None (a
+    configured database is left alone)."""
+    if os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL"):
+        return None
+    return Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect") / "prefect.db"
+
+
+def _start_from_template(database: Path | None) -> bool:
+    """Copy the template into a new Prefect home and skip what it already holds: on an empty
+    database the server's start runs 116 migrations and registers the block types (about 5 s
+    of CPU of its ~9, `benchmarks/prefect_start.py`), which a new home repeats every time."""
+    template = template_path()
+    if database is None or database.exists() or not template.exists():
+        return False
+    database.parent.mkdir(parents=True, exist_ok=True)
+    partial = database.with_name(database.name + ".partial")
+    shutil.copyfile(template, partial)
+    partial.replace(database)
+    os.environ.update({"PREFECT_API_DATABASE_MIGRATE_ON_START": "false",
+                       "PREFECT_API_BLOCKS_REGISTER_ON_START": "false"})
+    return True
+
+
+def _keep_template(database: Path) -> None:
+    """Save the just-migrated database as the template (SQLite's online backup: consistent
+    while the server holds it open), once per Prefect version."""
+    template = template_path()
+    if template.exists():
+        return
+    template.parent.mkdir(parents=True, exist_ok=True)
+    partial = template.with_name(f"{template.name}.{os.getpid()}.partial")
+    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    target = sqlite3.connect(partial)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    partial.replace(template)
+
+
 def serve(port: int, idle_s: float) -> None:
     """Run Prefect's API on 127.0.0.1:`port` until it has been idle for `idle_s` seconds."""
     os.environ.update({"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
                        "PREFECT__SERVER_FINAL": "1"})
     os.environ.pop("PREFECT_API_URL", None)
+    database = _database_file()
+    fresh = database is not None and not database.exists()
+    if fresh:
+        fresh = not _start_from_template(database)
     import uvicorn
     from prefect.server.api.server import create_app
 
-    watch = _IdleWatch(create_app(ephemeral=True, final=True))
+    def keep_template() -> None:  # migrated just now, nothing run yet
+        try:
+            _keep_template(database)  # type: ignore[arg-type]
+        except (OSError, sqlite3.Error) as exc:
+            print(f"could not keep the Prefect database template: {exc}", file=sys.stderr)
+
+    watch = _IdleWatch(create_app(ephemeral=True, final=True),
+                       on_started=keep_template if fresh else None)
     server = uvicorn.Server(uvicorn.Config(watch, host="127.0.0.1", port=port,
                                            log_level="error", lifespan="on"))
 

@@ -64,3 +64,40 @@ def test_a_bad_idle_setting_is_a_clear_error(no_api: Path,
     monkeypatch.setenv(_prefect_api.IDLE_ENV, "ten minutes")
     with pytest.raises(ConfigurationError, match=_prefect_api.IDLE_ENV):
         _prefect_api.start_for_cli()
+
+
+def test_a_new_prefect_home_starts_from_the_template(
+    no_api: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first start keeps its freshly migrated database (block types registered, no runs)
+    as the template; the next new Prefect home starts from a copy and serves."""
+    import sqlite3
+
+    import httpx
+
+    monkeypatch.setenv(_prefect_api.TEMPLATE_ENV, str(tmp_path / "templates"))
+    monkeypatch.setenv(_prefect_api.IDLE_ENV, "0")  # each API stops with its command
+    first = _prefect_api.start_for_cli()
+    assert first is not None
+    try:
+        first.wait()
+    finally:
+        first.close()
+    template = _prefect_api.template_path()
+    with sqlite3.connect(template) as conn:
+        assert conn.execute("select count(*) from block_type").fetchone()[0] > 0
+        assert conn.execute("select count(*) from flow_run").fetchone()[0] == 0
+
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-2"))
+    monkeypatch.delenv("PREFECT_API_URL")
+    second = _prefect_api.start_for_cli()
+    assert second is not None
+    try:
+        url = second.wait()
+        assert (tmp_path / "prefect-2" / "prefect.db").exists()
+        flow = httpx.post(f"{url}/flows/", json={"name": "from-template"}, timeout=30)
+        assert flow.status_code in (200, 201), flow.text
+        run = httpx.post(f"{url}/flow_runs/", json={"flow_id": flow.json()["id"]}, timeout=30)
+        assert run.status_code in (200, 201), run.text
+    finally:
+        second.close()
