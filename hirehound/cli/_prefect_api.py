@@ -86,7 +86,7 @@ def start_for_cli() -> Api | None:
     Call before anything imports `prefect` (its settings are read once, at import): this
     sets `PREFECT_API_URL` in the environment. None when an API URL is configured already.
     """
-    if os.environ.get("PREFECT_API_URL") or _configured_api_url():
+    if os.environ.get("PREFECT_API_URL") or _configured_api_url() or _api_in_process():
         return None
     home = _home()
     home.mkdir(parents=True, exist_ok=True)
@@ -121,6 +121,28 @@ def _idle_s() -> float:
     except ValueError:
         raise ConfigurationError(f"{IDLE_ENV}: not a number of seconds: {raw!r}") from None
     return max(0.0, value)
+
+
+def _api_in_process() -> bool:
+    """Whether this process has set Prefect's API already (a caller that imported Prefect
+    and pointed it somewhere, as tests do with `temporary_settings`)."""
+    if "prefect.settings" not in sys.modules:
+        return False
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
+
+
+@contextlib.contextmanager
+def for_command() -> Iterator[Api | None]:
+    """The local API for one command that runs flows (`start_for_cli`), closed after it. The
+    command imports what it needs, then calls `wait()` on the API before its first flow."""
+    api = start_for_cli()
+    try:
+        yield api
+    finally:
+        if api is not None:
+            api.close()
 
 
 def _configured_api_url() -> str | None:

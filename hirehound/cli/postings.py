@@ -21,8 +21,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         # First, before Prefect is imported: the API starts (or is found running) while this
         # process imports the flow and starts the database, instead of after both.
-        api = _prefect_api.start_for_cli()
-        try:
+        with _prefect_api.for_command() as api:
             from flows.ingest import ingest_postings
 
             database()
@@ -30,9 +29,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 api.wait()
             counts = ingest_postings(targets=args.targets, source=args.source,
                                      chunk_size=args.chunk_size, force=args.force)
-        finally:
-            if api is not None:
-                api.close()
     print(json.dumps(counts, sort_keys=True))
     return 0
 
@@ -65,9 +61,16 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from hirehound.demo import run_demo
+    from hirehound.cli import _prefect_api
 
-    return run_demo(query=args.query)
+    # The same local API as `ingest` (kept for the next command; the first one on a machine
+    # also keeps the template of its database for every new Prefect home).
+    with _prefect_api.for_command() as api:
+        from hirehound.demo import run_demo
+
+        if api is not None:
+            api.wait()
+        return run_demo(query=args.query)
 
 
 def register(sub: Any, kinds: list[str]) -> None:
