@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,9 +54,19 @@ def commit() -> str:
         return "unknown"
 
 
+def bench_dir(prefix: str) -> Path:
+    """A new folder under /tmp (as root pgserver opens parent folders to its user), deleted
+    when the script ends: databases of 1-5 GB each filled the disk when they were kept.
+    HIREHOUND_BENCH_KEEP=1 keeps them."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    if not os.environ.get("HIREHOUND_BENCH_KEEP"):
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 def fresh_home(tag: str) -> Path:
-    """A new HIREHOUND_HOME under /tmp (as root pgserver opens parent folders to its user)."""
-    home = Path(tempfile.mkdtemp(prefix=f"hh-bench-{tag}-", dir="/tmp"))
+    """A new HIREHOUND_HOME (`bench_dir`)."""
+    home = bench_dir(f"hh-bench-{tag}-")
     os.environ["HIREHOUND_HOME"] = str(home)
     os.environ.pop("HIREHOUND_DATABASE_URL", None)
     return home

@@ -36,9 +36,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from statistics import median
@@ -46,14 +46,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, RssSampler, commit, realistic_mix
+from _common import ROOT, RssSampler, bench_dir, commit, realistic_mix
 
 HIREHOUND = str(Path(sys.executable).with_name("hirehound"))
 
 
 def _homes() -> dict[str, str]:
-    return {"HIREHOUND_HOME": tempfile.mkdtemp(prefix="hh-bench-cli-", dir="/tmp"),
-            "PREFECT_HOME": tempfile.mkdtemp(prefix="hh-bench-prefect-", dir="/tmp")}
+    return {"HIREHOUND_HOME": str(bench_dir("hh-bench-cli-")),
+            "PREFECT_HOME": str(bench_dir("hh-bench-prefect-"))}
 
 
 def _cleanup(homes: dict[str, str]) -> None:
@@ -63,6 +63,8 @@ def _cleanup(homes: dict[str, str]) -> None:
                    env=env, cwd=ROOT, check=False, capture_output=True)
     subprocess.run([HIREHOUND, "db", "stop"], env=env, cwd=ROOT, check=False,
                    capture_output=True)
+    for folder in homes.values():  # ~0.8 GB a run; the rest goes at exit
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_cli(mode: str, targets: list[str], homes: dict[str, str] | None = None,
@@ -165,7 +167,7 @@ def main() -> None:
     ap.add_argument("--targets", nargs="+", help="ingest these files instead (development)")
     args = ap.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="hh-bench-input-", dir="/tmp"))
+    work = bench_dir("hh-bench-input-")
     if args.targets:
         targets, counts = args.targets, {"given": 0}
     else:

@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from statistics import median
@@ -32,7 +31,7 @@ from statistics import median
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import commit, fresh_home, scaled_ashby, truncate_all
+from _common import bench_dir, commit, fresh_home, scaled_ashby, truncate_all
 
 PORTS = (4300, 4399)  # other engineers' test servers take 4200-4299
 STAGE_LIMITS = ("processing", "ml", "deduplication", "indexing")
@@ -101,7 +100,7 @@ def main() -> None:
 
     home = fresh_home("limits")
     settings = configure()
-    work = Path(tempfile.mkdtemp(prefix="hh-bench-input-", dir="/tmp"))
+    work = bench_dir("hh-bench-input-")
     folders, n = scaled_ashby(args.postings, work)
     print(f"input: {n} real Ashby postings, chunks of 512, commit {commit()}")
     original = ps.free_port

@@ -32,7 +32,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import commit, fresh_home, scaled_ashby, truncate_all
+from _common import bench_dir, commit, fresh_home, scaled_ashby, truncate_all
 
 PORTS = (4300, 4399)  # other engineers' test servers take 4200-4299
 
@@ -203,7 +202,7 @@ def main() -> None:
     settings = configure()  # the embedded database, migrated, before any clock starts
     url = db.engine().url.render_as_string(hide_password=False)
     os.environ["HIREHOUND_DATABASE_URL"] = url  # parents and workers reach the same server
-    work = Path(tempfile.mkdtemp(prefix="hh-bench-input-", dir="/tmp"))
+    work = bench_dir("hh-bench-input-")
     folders, n = scaled_ashby(args.postings, work)
     group = args.chunk_size * args.chunks_per_run
     print(f"input: {n} real Ashby postings ({len(folders)} repetitions), chunks of "

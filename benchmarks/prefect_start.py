@@ -14,13 +14,12 @@ import asyncio
 import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import commit
+from _common import bench_dir, commit
 
 
 def _cpu() -> float:
@@ -29,7 +28,7 @@ def _cpu() -> float:
 
 
 def main() -> None:
-    os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="hh-bench-prefect-", dir="/tmp")
+    os.environ["PREFECT_HOME"] = str(bench_dir("hh-bench-prefect-"))
     os.environ.update({"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
                        "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
     os.environ.pop("PREFECT_API_URL", None)

@@ -28,7 +28,6 @@ import gzip
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +35,7 @@ from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ASHBY, StepTimer, clone_corpus, commit, fresh_home, require
+from _common import ASHBY, StepTimer, bench_dir, clone_corpus, commit, fresh_home, require
 
 
 def _boards() -> list[tuple[str, dict]]:
@@ -95,7 +94,7 @@ def main() -> None:
     levels = [int(x) for x in args.levels.split(",")]
 
     fresh_home("scaling")
-    os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="hh-bench-prefect-", dir="/tmp")
+    os.environ["PREFECT_HOME"] = str(bench_dir("hh-bench-prefect-"))
     os.environ["HIREHOUND_PREFECT_API_IDLE_S"] = "0"  # stops with this process
     from hirehound.cli import _prefect_api
 
@@ -107,7 +106,7 @@ def main() -> None:
     if api is not None:
         api.wait()
     boards = _boards()
-    work = Path(tempfile.mkdtemp(prefix="hh-bench-scaling-", dir="/tmp"))
+    work = bench_dir("hh-bench-scaling-")
     print(f"levels {levels}, batch {args.batch}, commit {commit()}, load average "
           f"{os.getloadavg()[0]:.1f}", flush=True)
     loaded, copy_no, results = 0, 0, {}
