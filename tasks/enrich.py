@@ -2,7 +2,8 @@
 
 Remote sources hold a slot of the `enrichment` concurrency limit (10) and take a token of
 the `enrichment-rate` rate limit (50/min) per lookup; both are created by `hirehound setup`
-and skipped (`strict=False`) when absent, so local runs need no server-side setup.
+and skipped when absent, so local runs need no server-side setup. Every task writes its
+stage record (`@recorded_in`, queue `enrichment`) for the exporter.
 Source failures never fail the organization: an open circuit skips the source, a failure
 for good becomes a dead letter, and the merge uses the sources that answered.
 """
