@@ -73,7 +73,7 @@ class _Tally:
             if not self._counts:
                 self._oldest = now
                 if not self._at_exit:  # the last counts of a process are not lost
-                    atexit.register(flush_tallies)
+                    atexit.register(_flush_at_exit)
                     self._at_exit = True
             c = self._counts[limit]
             if denied:
@@ -114,6 +114,15 @@ def flush_tallies() -> None:
             _write_limits(session, counts)
     except Exception as exc:  # the database is down: the work's own steps will say so
         log.warning("metrics: rate-limit counts not written: %s", exc)
+
+
+def _flush_at_exit() -> None:
+    from hirehound.storage import db
+
+    # A process whose database is gone (disposed) does not build an engine now: for the
+    # embedded server, that would start it again on the way out.
+    if db.configured():
+        flush_tallies()
 
 
 def _write_limits(session: Any, counts: dict[str, list[float]]) -> None:
