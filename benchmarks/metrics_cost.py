@@ -7,7 +7,8 @@ On a fresh embedded PostgreSQL: `--records` calls of `record_stage` one after an
 row, the rate-limit tallies and the process's resources in one transaction: what every chunk
 stage adds), then the database part of a scrape with `--rows` stage rows (synthetic, spread
 over 30 days, 4 queues, 4 workers), then `roll_up` of the rows older than a week and the same
-scrape again. Ends with one line: `record_ms=<median> record_p95_ms=<p95>
+scrape again. Between records, a tally written on its own (`flush_tallies`, interleaved).
+Ends with one line: `record_ms=<median> record_p95_ms=<p95> flush_ms=<median>
 scrape_ms=<at --rows> roll_up_s=<first roll-up> scrape_after_roll_up_ms=<...>`.
 """
 
@@ -49,21 +50,29 @@ def main() -> None:
     fresh_home("metrics")
     from sqlalchemy import text
 
-    from hirehound.metrics import StageRun, record_stage, roll_up, tally_limit
+    from hirehound.metrics import StageRun, flush_tallies, record_stage, roll_up, tally_limit
     from hirehound.storage import db, upgrade
 
     db.configure()
     upgrade()
-    took = []
+    took, flushes = [], []
     for i in range(args.records):
         tally_limit("processing", 0.01)
         t0 = time.perf_counter()
         record_stage(StageRun("prepare_and_check", "processing", f"w{i % 2}", "completed",
                               512, 510, 2.5, 0.01, None))
         took.append(1000 * (time.perf_counter() - t0))
+        # Interleaved: the flush of tallies without a stage record (a long crawl's, every
+        # 15 s at most, and at exit).
+        tally_limit("scraping-rate", 0.2)
+        t0 = time.perf_counter()
+        flush_tallies()
+        flushes.append(1000 * (time.perf_counter() - t0))
     took.sort()
     record_ms, p95 = statistics.median(took), took[int(0.95 * (len(took) - 1))]
-    print(f"record_stage x{args.records}: median {record_ms:.2f} ms, p95 {p95:.2f} ms")
+    flush_ms = statistics.median(flushes)
+    print(f"record_stage x{args.records}: median {record_ms:.2f} ms, p95 {p95:.2f} ms; "
+          f"flush_tallies alone: median {flush_ms:.2f} ms")
     with db.transaction() as session:
         session.execute(text(
             "insert into stage_runs (finished_at, stage, queue, worker, status, postings_in,"
@@ -84,7 +93,8 @@ def main() -> None:
         left = session.execute(text("select count(*) from stage_runs")).scalar_one()
     after = _scrape_ms()
     print(f"roll_up: {roll_s:.1f} s, {left:,} rows left; scrape after: {after:.0f} ms")
-    print(f"record_ms={record_ms:.2f} record_p95_ms={p95:.2f} scrape_ms={scrape:.0f} "
+    print(f"record_ms={record_ms:.2f} record_p95_ms={p95:.2f} flush_ms={flush_ms:.2f} "
+          f"scrape_ms={scrape:.0f} "
           f"roll_up_s={roll_s:.1f} scrape_after_roll_up_ms={after:.0f} commit={commit()}")
 
 

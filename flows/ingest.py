@@ -32,7 +32,6 @@ from prefect.artifacts import (
 from prefect.utilities.annotations import quote
 
 from flows import _fanout
-from flows._recorded import recorded
 from flows._runtime import configure
 from flows.dead_letters import announce_dead_letters
 from hirehound import concerns
@@ -41,7 +40,8 @@ from hirehound.ingest import ChunkOutcome, release_free_memory
 from hirehound.records import DeadLetter
 from hirehound.sources import SourceKind, parse_payload, read_groups
 from tasks import ingest as t
-from tasks._context import concern_slot
+from tasks._context import concern_slot, records_itself
+from tasks._recorded import recorded
 from tasks._retry import TIMEOUTS
 
 Call = Callable[..., Any]
@@ -65,12 +65,16 @@ def _stage_call(slot: Callable[[Any], str | None]) -> Call:
         # item of a 512-id list or decision list to look for some (measured: ~8 s of a
         # 20k-posting run). A Chunk is passed as it is: Prefect looks it up whole and links
         # the upstream task run.
-        # Each stage's run is recorded for the exporter (flows/_recorded.py), on any worker.
+        # Each stage's run is recorded for the exporter (tasks/_recorded.py), on any worker;
+        # a task that holds its concern itself (a crawl, a claim) records itself.
+        quoted = [_quote_collection(a) for a in args]
+        named = {k: _quote_collection(v) for k, v in kwargs.items()}
+        if records_itself(task):
+            return task(*quoted, **named)
         limit = slot(task)
         with recorded(task, args, limit) as stage, concern_slot(limit):
             stage.start()
-            return stage.done(task(*map(_quote_collection, args),
-                                   **{k: _quote_collection(v) for k, v in kwargs.items()}))
+            return stage.done(task(*quoted, **named))
 
     return call
 

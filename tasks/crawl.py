@@ -20,8 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import DBAPIError
 
 from hirehound import concerns, crawl, net
-from hirehound.metrics import tally_limit
-from tasks._context import holds, run_step, settings
+from tasks._context import holds, rate_token, run_step, settings
 from tasks._retry import TIMEOUTS
 
 log = logging.getLogger(__name__)
@@ -35,22 +34,17 @@ _CRAWL: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
 
 def polite(min_interval_s: float, rate_limit_name: str | None = SCRAPING_RATE_LIMIT) -> Any:
     """The hook run before every request: a rate-limit slot, then the host's interval."""
-    from prefect.concurrency.sync import rate_limit
-
     from hirehound.storage import db
 
     def before_request(url: str) -> None:
         if rate_limit_name:
-            # strict=False: without `hirehound setup` (a temporary local API) there is no
-            # limit to take, and a crawl from the CLI goes on at the politeness pace.
-            t0 = time.perf_counter()
+            # Without `hirehound setup` (a temporary local API) there is no limit to take,
+            # and a crawl from the CLI goes on at the politeness pace. Counted for the
+            # exporter (written with the stage's record, or a flush of its own).
             try:
-                rate_limit(rate_limit_name, timeout_seconds=RATE_LIMIT_TIMEOUT_S, strict=False)
+                rate_token(rate_limit_name, RATE_LIMIT_TIMEOUT_S)
             except Exception as exc:  # the Prefect API, not the board, failed
-                tally_limit(rate_limit_name, denied=True)
                 raise NotCrawled(f"no {rate_limit_name} slot: {exc}") from exc
-            # Counted for the exporter; written with the stage's record (one row per stage).
-            tally_limit(rate_limit_name, time.perf_counter() - t0)
         wait = crawl.reserve(db.engine(), url, min_interval_s)
         if wait > 0:
             time.sleep(wait)
@@ -75,7 +69,7 @@ def _client() -> httpx.Client:
 
 
 @task(tags=["cron"], timeout_seconds=TIMEOUTS.database_task_s, **_CRAWL)
-@holds(concerns.CRON)
+@holds(concerns.CRON, postings=None)
 def claim_sources(
     claimer: str, lease_s: float, limit: int, ids: Sequence[int] | None = None
 ) -> list[int]:

@@ -2,7 +2,8 @@
 
 Remote sources hold a slot of the `enrichment` concurrency limit (10) and take a token of
 the `enrichment-rate` rate limit (50/min) per lookup; both are created by `hirehound setup`
-and skipped (`strict=False`) when absent, so local runs need no server-side setup.
+and skipped when absent, so local runs need no server-side setup. Every task writes its
+stage record (`@recorded_in`, queue `enrichment`) for the exporter.
 Source failures never fail the organization: an open circuit skips the source, a failure
 for good becomes a dead letter, and the merge uses the sources that answered.
 """
@@ -20,7 +21,7 @@ from hirehound import concerns
 from hirehound import enrichment as en
 from hirehound.errors import EnrichmentDataError, EnrichmentError
 from hirehound.storage import db
-from tasks._context import run_names, settings
+from tasks._context import concern_slot, rate_token, recorded_in, run_names, settings
 from tasks._retry import RETRY_JITTER, TIMEOUTS, backoff, retry_unless_bad_data
 
 CONCURRENCY_LIMIT = concerns.ENRICHMENT
@@ -84,11 +85,16 @@ def _embed(texts: list[str]) -> Any:
     return get_embedder(settings()).embed(texts)
 
 
+def _moved(result: dict[str, Any]) -> int:
+    return int(result["moved_postings"])  # re-indexed under the survivor
+
+
 # A run holds the organizations it selected this long at most (a crashed run's lapse).
 ENRICH_CLAIM_S = 900.0
 
 
 @task(tags=["enrichment"], **_DB_RETRIES)
+@recorded_in(concerns.ENRICHMENT)
 def select_organizations(
     org_ids: list[int] | None = None,
     names: list[str] | None = None,
@@ -110,6 +116,7 @@ def select_organizations(
 
 
 @task(tags=["enrichment"], **_DB_RETRIES)
+@recorded_in(concerns.ENRICHMENT)
 def release_organizations(org_ids: list[int]) -> None:
     """Let other runs enrich these again (the run is over, whatever its outcome)."""
     with db.transaction() as session:
@@ -117,6 +124,7 @@ def release_organizations(org_ids: list[int]) -> None:
 
 
 @task(tags=["enrichment"], **_DB_RETRIES)
+@recorded_in(concerns.ENRICHMENT, postings=_moved)
 def dedup_organization(org_id: int) -> dict[str, Any]:
     """Merge the organization with its duplicates; returns the survivor and what moved."""
     from hirehound.search import index_postings
@@ -136,6 +144,7 @@ def dedup_organization(org_id: int) -> dict[str, Any]:
     retry_condition_fn=retry_unless_bad_data,
     timeout_seconds=TIMEOUTS.enrich_source_s,
 )
+@recorded_in(concerns.ENRICHMENT)
 def fetch_source(org_id: int, source: str) -> dict[str, Any]:
     """One source's facts about one organization (HTTP retries happen inside the client)."""
     log = get_run_logger()
@@ -151,13 +160,11 @@ def fetch_source(org_id: int, source: str) -> dict[str, Any]:
         if not src.remote:
             result = src.lookup(query)
         else:
-            from prefect.concurrency.sync import concurrency, rate_limit
-
             breaker = en.CircuitBreaker(key, db.transaction) if key else None
             if breaker is not None:
                 breaker.before_call()  # fail fast before waiting for a rate-limit token
-            rate_limit(RATE_LIMIT, strict=False)
-            with concurrency(CONCURRENCY_LIMIT, occupy=1, strict=False):
+            rate_token(RATE_LIMIT)
+            with concern_slot(CONCURRENCY_LIMIT):
                 if breaker is None:
                     result = src.lookup(query)
                 else:
@@ -200,6 +207,7 @@ def dead_letter_merge(org_id: int, state: Any) -> None:
 
 
 @task(tags=["enrichment"], **_DB_RETRIES)
+@recorded_in(concerns.ENRICHMENT)
 def merge_organization(org_id: int, results: list[dict[str, Any]]) -> dict[str, Any]:
     """Fan-in: merge the sources' facts with provenance, derive industry/size/HQ/logo/vector,
     write the organization and re-index its postings when something changed."""

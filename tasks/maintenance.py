@@ -10,7 +10,7 @@ from prefect import get_run_logger, task
 
 from hirehound import concerns, maintenance
 from hirehound.storage import db
-from tasks._context import holds
+from tasks._context import holds, rate_token
 from tasks._retry import RETRY_JITTER, TIMEOUTS, backoff, retry_unless_bad_data
 
 # Database work retries on connection trouble only (StorageError is retryable, bad SQL not).
@@ -28,8 +28,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# Postings each task's stage record counts (tasks/_recorded.py): those it checked or moved.
+def _checked(result: dict[str, int]) -> int:
+    return result["checked"]
+
+
+def _archived(result: dict[str, int]) -> int:
+    return result["postings"]
+
+
 @task(tags=["maintenance"], **_DB_RETRY)
-@holds(concerns.MAINTENANCE)
+@holds(concerns.MAINTENANCE, postings=int)
 def expire_postings(max_age_days: int = 60) -> int:
     """Expire live postings past valid_through or not seen by any fetch for `max_age_days`
     (never by date posted)."""
@@ -38,7 +47,7 @@ def expire_postings(max_age_days: int = 60) -> int:
 
 
 @task(tags=["maintenance"], **_DB_RETRY)
-@holds(concerns.MAINTENANCE)
+@holds(concerns.MAINTENANCE, postings=None)
 def purge_dead_letters(older_than_days: int) -> int:
     """Delete dead letters resolved more than `older_than_days` ago (open ones stay)."""
     from hirehound.storage import dead_letters
@@ -48,19 +57,17 @@ def purge_dead_letters(older_than_days: int) -> int:
 
 
 @task(tags=["maintenance", "scraping"], **_DB_RETRY)
-@holds(concerns.MAINTENANCE)
+@holds(concerns.MAINTENANCE, postings=_checked)
 def recheck_links(limit: int = 500, per_second: float = 2.0) -> dict[str, int]:
     """HEAD the URLs of the `limit` least recently checked active postings; 404/410 removes
     them. Each request takes a slot of the shared `scraping-rate` limit (all workers)."""
-    from prefect.concurrency.sync import rate_limit
-
     from hirehound import net
 
     settings = db.settings()
     with net.client(settings) as client, maintenance.HttpLinkChecker(
         client,
         per_second=per_second,
-        before_request=lambda: rate_limit("scraping-rate", strict=False),
+        before_request=lambda: rate_token(concerns.SCRAPING_RATE),
         deadline_s=settings.http_deadline_s,
     ) as checker:
         result = maintenance.recheck_postings(db.transaction, checker, now=_now(), limit=limit)
@@ -73,7 +80,7 @@ def recheck_links(limit: int = 500, per_second: float = 2.0) -> dict[str, int]:
 
 
 @task(tags=["maintenance"], **_DB_RETRY)
-@holds(concerns.MAINTENANCE)
+@holds(concerns.MAINTENANCE, postings=None)
 def compute_stats(day: date | None = None) -> dict[str, Any]:
     """Store and return the day's counts (default: today, UTC)."""
     with db.transaction() as session:
@@ -81,7 +88,7 @@ def compute_stats(day: date | None = None) -> dict[str, Any]:
 
 
 @task(tags=["maintenance"], **_DB_RETRY)
-@holds(concerns.MAINTENANCE)
+@holds(concerns.MAINTENANCE, postings=_archived)
 def archive_postings(archive_after_days: int = 180, raw_payload_days: int = 90) -> dict[str, int]:
     """Archive long-dead postings and move their old raw payloads out of the hot table."""
     with db.transaction() as session:
@@ -95,7 +102,7 @@ def archive_postings(archive_after_days: int = 180, raw_payload_days: int = 90) 
 
 
 @task(tags=["maintenance", "indexing"], **_DB_RETRY)
-@holds(concerns.INDEXING)
+@holds(concerns.INDEXING, postings=None)
 def optimize_indexes(vacuum: bool = True, reindex: list[str] | None = None) -> dict[str, Any]:
     """VACUUM ANALYZE the hot tables; REINDEX CONCURRENTLY invalid (and named) indexes."""
     result = maintenance.optimize_database(db.engine(), vacuum=vacuum, reindex=reindex)
@@ -103,7 +110,7 @@ def optimize_indexes(vacuum: bool = True, reindex: list[str] | None = None) -> d
 
 
 @task(tags=["maintenance", "deduplication"], **_DB_RETRY)
-@holds(concerns.DEDUPLICATION)
+@holds(concerns.DEDUPLICATION, postings=None)
 def revalidate(limit: int | None = None) -> Any:
     """Re-check duplicate clusters (`hirehound.dedup.revalidate_clusters`)."""
     import inspect
@@ -125,7 +132,7 @@ def revalidate(limit: int | None = None) -> Any:
     retry_jitter_factor=RETRY_JITTER,
     timeout_seconds=TIMEOUTS.maintenance_task_s,
 )
-@holds(concerns.MAINTENANCE)
+@holds(concerns.MAINTENANCE, postings=None)
 def prune_flow_runs(max_age_days: int = 7, batch: int = 200, max_runs: int = 20_000) -> int:
     """Delete finished flow runs that ended more than `max_age_days` ago (their task runs
     and logs go with them); at most `max_runs` per call so one run stays short."""

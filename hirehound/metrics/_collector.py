@@ -3,8 +3,9 @@
 Every figure is read from a place every worker writes, at scrape time, so it is right
 whichever worker did the work and the exporter holds nothing that a restart would lose:
 
-- PostgreSQL: `stage_runs` (one row per chunk stage, any worker) and `stage_run_totals` (the
-  rows older than a week, summed) for the jobs counters and the duration histogram;
+- PostgreSQL: `stage_runs` (one row per chunk stage or task holding a concern, any worker)
+  and `stage_run_totals` (the rows older than a week, summed) for the jobs and postings
+  counters and the duration histogram;
   `rate_limit_stats`, `worker_resources`, `dead_letters`, `postings`, `circuit_breakers`,
   `pg_stat_activity`;
 - the Prefect API: work-queue depths, flow runs per deployment and state, limit slots.
@@ -327,14 +328,21 @@ _LAST_INGEST = text(
 def _stage_runs(conn: Connection) -> list[Any]:
     jobs = CounterMetricFamily(
         "hirehound_jobs_processed",
-        "Chunk stages (task runs) run by the flows, on every worker, by concern queue, worker "
-        "and outcome",
+        "Chunk stages and tasks holding a concern (crawls, claims, enrichment, maintenance), "
+        "on every worker, by concern queue, worker and outcome",
         labels=["queue", "worker", "status"],
     )
     durations = HistogramMetricFamily(
         "hirehound_job_duration_seconds",
-        "Time a chunk stage ran (after taking its limit slot), by concern queue and worker",
+        "Time a chunk stage or task ran (after taking its limit slot), by concern queue and "
+        "worker",
         labels=["queue", "worker"],
+    )
+    processed = CounterMetricFamily(
+        "hirehound_postings_processed",
+        "Postings each step handled, on every worker: completed (passed on), dropped (went in "
+        "but not out: dead-lettered, held or routed away), failed (in a step that failed)",
+        labels=["queue", "step", "status"],
     )
     postings = CounterMetricFamily(
         "hirehound_stage_postings",
@@ -349,6 +357,7 @@ def _stage_runs(conn: Connection) -> list[Any]:
     runs: Counter[tuple[str, str, str]] = Counter()
     hist: dict[tuple[str, str], list[float]] = {}
     moved: dict[str, list[int]] = {}
+    outcomes: dict[tuple[str, str], Counter[str]] = {}
     # Every figure from one query over the recent rows and the rolled-up totals.
     for stage, queue, worker, status, n, total_s, *rest in conn.execute(_STAGE_TOTALS):
         # Sums of bigint columns come back as Decimal.
@@ -358,9 +367,17 @@ def _stage_runs(conn: Connection) -> list[Any]:
         acc[1] += float(total_s or 0.0)
         for i, c in enumerate(rest[:n_buckets]):
             acc[2 + i] += int(c)
+        n_in, n_out = int(rest[n_buckets] or 0), int(rest[n_buckets + 1] or 0)
         io = moved.setdefault(stage, [0, 0])
-        io[0] += int(rest[n_buckets] or 0)
-        io[1] += int(rest[n_buckets + 1] or 0)
+        io[0] += n_in
+        io[1] += n_out
+        if n_in or n_out:
+            got = outcomes.setdefault((queue, stage), Counter())
+            if status == "failed":
+                got["failed"] += n_in
+            else:
+                got["completed"] += n_out
+                got["dropped"] += max(n_in - n_out, 0)
     for queue, worker in hist:
         # Both outcomes always exist: a failure ratio has a denominator and a numerator.
         for status in ("completed", "failed"):
@@ -371,10 +388,13 @@ def _stage_runs(conn: Connection) -> list[Any]:
     for stage, (n_in, n_out) in sorted(moved.items()):
         postings.add_metric([stage, "in"], n_in)
         postings.add_metric([stage, "out"], n_out)
+    for (queue, step), got in sorted(outcomes.items()):
+        for status in ("completed", "dropped", "failed"):
+            processed.add_metric([queue, step, status], got[status])
     at = conn.execute(_LAST_INGEST).scalar()
     if at is not None:
         last.add_metric([], float(at))
-    return [jobs, durations, postings, last]
+    return [jobs, durations, processed, postings, last]
 
 
 def _rate_limits(conn: Connection) -> list[CounterMetricFamily]:

@@ -1,19 +1,25 @@
-"""What every worker writes for the exporter: a row per chunk stage, rate-limit tallies, and
-its process's CPU and memory, all in one short transaction per chunk stage.
+"""What every worker writes for the exporter: a row per chunk stage (or task holding a
+concern), rate-limit tallies, and its process's CPU and memory, all in one short transaction
+per stage.
 
     tally_limit("scraping-rate", waited_s=0.4)            # per request: memory only
     record_stage(StageRun("embed", "ml", "pool-1", "completed", 512, 510, 3.2))
 
-Per chunk stage rather than per posting or per request, so the cost is one round trip per
-stage (~1-3 ms) whatever the chunk size. Never raises: metrics must not fail the work.
+Per stage rather than per posting or per request, so the cost is one round trip per stage
+(~1-3 ms) whatever the chunk size. Tallies ride along with the next stage record; those
+older than FLUSH_EVERY_S (a long crawl's requests) and those left when the process exits
+are written on their own, so no count waits on a stage that never comes. Never raises:
+metrics must not fail the work.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import random
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +39,8 @@ DURATION_BUCKETS: dict[float, str] = {
 ROLL_UP_AFTER_DAYS = 7
 # ... by one stage record in this many (a few ms each time; no coordination needed).
 ROLL_UP_ONE_IN = 500
+# Tallies not written with a stage record for this long are written on their own.
+FLUSH_EVERY_S = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +63,18 @@ class _Tally:
         self._lock = threading.Lock()
         # limit -> [acquired, waited, wait_seconds, denied]
         self._counts: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0])
+        self._oldest = 0.0  # when the oldest count not yet taken was added
+        self._at_exit = False
 
-    def add(self, limit: str, waited_s: float = 0.0, denied: bool = False) -> None:
+    def add(self, limit: str, waited_s: float = 0.0, denied: bool = False) -> bool:
+        """Count one attempt; whether the counts are due for a flush of their own."""
         with self._lock:
+            now = time.monotonic()
+            if not self._counts:
+                self._oldest = now
+                if not self._at_exit:  # the last counts of a process are not lost
+                    atexit.register(_flush_at_exit)
+                    self._at_exit = True
             c = self._counts[limit]
             if denied:
                 c[3] += 1
@@ -66,6 +83,7 @@ class _Tally:
             if waited_s >= WAIT_THRESHOLD_S:
                 c[1] += 1
                 c[2] += waited_s
+            return now - self._oldest >= FLUSH_EVERY_S
 
     def take(self) -> dict[str, list[float]]:
         with self._lock:
@@ -77,8 +95,42 @@ _tally = _Tally()
 
 
 def tally_limit(limit: str, waited_s: float = 0.0, denied: bool = False) -> None:
-    """Count one attempt to take a slot of `limit` (flushed with the next stage record)."""
-    _tally.add(limit, waited_s, denied)
+    """Count one attempt to take a slot of `limit` (written with the next stage record, or on
+    its own once FLUSH_EVERY_S old)."""
+    if _tally.add(limit, waited_s, denied):
+        flush_tallies()
+
+
+def flush_tallies() -> None:
+    """Write this process's rate-limit tallies now, without a stage record."""
+    from hirehound.storage import db
+
+    counts = _tally.take()
+    if not counts:
+        return
+    try:
+        with db.transaction() as session:
+            session.execute(text("set local synchronous_commit = off"))
+            _write_limits(session, counts)
+    except Exception as exc:  # the database is down: the work's own steps will say so
+        log.warning("metrics: rate-limit counts not written: %s", exc)
+
+
+def _flush_at_exit() -> None:
+    from hirehound.storage import db
+
+    # A process whose database is gone (disposed) does not build an engine now: for the
+    # embedded server, that would start it again on the way out.
+    if db.configured():
+        flush_tallies()
+
+
+def _write_limits(session: Any, counts: dict[str, list[float]]) -> None:
+    # In name order: two workers upserting the same limits never deadlock.
+    for name, (acquired, waited, wait_s, denied) in sorted(counts.items()):
+        session.execute(_LIMIT, {"name": name, "acquired": int(acquired),
+                                 "waited": int(waited), "wait_seconds": wait_s,
+                                 "denied": int(denied)})
 
 
 _process: Any = None
@@ -170,11 +222,7 @@ def record_stage(run: StageRun) -> None:
                 "postings_out": run.postings_out, "duration_s": run.duration_s,
                 "slot_wait_s": run.slot_wait_s, "flow_run_id": run.flow_run_id,
             })
-            # In name order: two workers upserting the same limits never deadlock.
-            for name, (acquired, waited, wait_s, denied) in sorted(counts.items()):
-                session.execute(_LIMIT, {"name": name, "acquired": int(acquired),
-                                         "waited": int(waited), "wait_seconds": wait_s,
-                                         "denied": int(denied)})
+            _write_limits(session, counts)
             session.execute(_RESOURCES, {"worker": run.worker, "pid": os.getpid(),
                                          "cpu": cpu, "mem": mem})
             if random.randrange(ROLL_UP_ONE_IN) == 0:

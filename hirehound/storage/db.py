@@ -111,6 +111,11 @@ def _check(engine: Engine, url: str) -> None:
         raise StorageError(f"cannot connect to PostgreSQL at {safe}: {reason}") from None
 
 
+def configured() -> bool:
+    """Whether this process has an engine (without building one: that may start a server)."""
+    return _state is not None
+
+
 def engine() -> Engine:
     """The process's engine (configured from the environment on first use)."""
     return configure() if _state is None else _state.engine

@@ -218,6 +218,12 @@ def test_figures_add_up_over_the_pool(run: Run) -> None:
     assert _value(run.prometheus, 'sum(hirehound_stage_postings_total{stage="prepare_and_check",'
                   'direction="in"})') == raw == N_FILES * PER_FILE
     assert _value(run.prometheus, "sum(hirehound_jobs_processed_total)") == stages
+    # Per step: every posting the fetch stored came out of it, and went through the first
+    # stage once, passed on or dropped (the bad record never became a posting).
+    assert _value(run.prometheus, 'sum(hirehound_postings_processed_total{'
+                  'step="fetch_and_store",status="completed"})') == raw
+    assert _value(run.prometheus, 'sum(hirehound_postings_processed_total{'
+                  'step="prepare_and_check"})') == raw
     # The same count of first stages as Prefect recorded task runs, whichever worker ran them.
     with httpx.Client() as client:
         api = _api_url()

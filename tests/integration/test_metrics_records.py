@@ -130,3 +130,76 @@ def test_breaker_rows_become_states(clean_db: Settings) -> None:
     assert m["hirehound_circuit_breaker_open_seconds{service=svc-a}"] >= 119
     assert m["hirehound_circuit_breaker_state{service=svc-b,state=closed}"] == 1
     assert m["hirehound_circuit_breaker_open_seconds{service=svc-b}"] == 0
+
+
+def test_postings_per_step_and_outcome(clean_db: Settings) -> None:
+    _record(postings_in=100, postings_out=98)
+    _record(postings_in=50, postings_out=0, status="failed", worker="w2")
+    _record(stage="crawl_board", queue="scraping", postings_in=0, postings_out=40)
+    _record(stage="compute_stats", queue="maintenance", postings_in=0, postings_out=0)
+
+    m = _scrape()
+    step = "queue=processing,status={},step=prepare_and_check"
+    assert m[f"hirehound_postings_processed_total{{{step.format('completed')}}}"] == 98
+    assert m[f"hirehound_postings_processed_total{{{step.format('dropped')}}}"] == 2
+    assert m[f"hirehound_postings_processed_total{{{step.format('failed')}}}"] == 50
+    crawl = "queue=scraping,status={},step=crawl_board"
+    assert m[f"hirehound_postings_processed_total{{{crawl.format('completed')}}}"] == 40
+    assert m[f"hirehound_postings_processed_total{{{crawl.format('dropped')}}}"] == 0
+    # A task on no postings is a job, not a posting step.
+    assert m["hirehound_jobs_processed_total{queue=maintenance,status=completed,worker=w1}"] == 1
+    assert not [k for k in m if "step=compute_stats" in k]
+
+
+def _limit_row(name: str) -> tuple[int, int, float, int] | None:
+    from hirehound.storage import db
+
+    with db.transaction() as session:
+        row = session.execute(text(
+            "select acquired, waited, wait_seconds, denied from rate_limit_stats "
+            "where limit_name = :n"), {"n": name}).one_or_none()
+    return None if row is None else (int(row[0]), int(row[1]), float(row[2]), int(row[3]))
+
+
+def test_tallies_are_written_without_a_stage_record(clean_db: Settings,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from hirehound.metrics import _records, flush_tallies, tally_limit
+
+    _records._tally.take()  # nothing left over from other tests
+    tally_limit("scraping-rate", 0.3)
+    assert _limit_row("scraping-rate") is None  # in memory, not yet due
+    flush_tallies()
+    assert _limit_row("scraping-rate") == (1, 1, pytest.approx(0.3), 0)
+    # Counts older than FLUSH_EVERY_S go out with the next tally, no stage record needed.
+    monkeypatch.setattr(_records, "FLUSH_EVERY_S", 0.0)
+    tally_limit("scraping-rate", 0.0)
+    tally_limit("enrichment-rate", denied=True)
+    assert _limit_row("scraping-rate") == (2, 1, pytest.approx(0.3), 0)
+    assert _limit_row("enrichment-rate") == (0, 0, 0.0, 1)
+    flush_tallies()  # nothing left: writes nothing
+    assert _limit_row("scraping-rate") == (2, 1, pytest.approx(0.3), 0)
+
+
+_TALLYING_PROCESS = """
+import sys
+from hirehound.settings import Settings
+from hirehound.storage import db
+from hirehound.metrics import tally_limit
+db.configure(Settings())
+for _ in range(int(sys.argv[1])):
+    tally_limit("scraping-rate", 0.1)
+tally_limit("scraping", denied=True)
+"""
+
+
+def test_processes_that_only_wait_add_up_at_exit(clean_db: Settings) -> None:
+    """Two worker processes that take rate-limit tokens and never record a stage (a crawl
+    cut short, a task that only waited): their counts land when they exit, and add up."""
+    import subprocess
+    import sys
+
+    procs = [subprocess.Popen([sys.executable, "-c", _TALLYING_PROCESS, str(n)])
+             for n in (3, 5)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    assert _limit_row("scraping-rate") == (8, 8, pytest.approx(0.8), 0)
+    assert _limit_row("scraping") == (0, 0, 0.0, 2)

