@@ -88,7 +88,7 @@ def verdict_of(score: float) -> Verdict:
 
 
 class SpamScorer:
-    """Scores postings for spam; load once per process (the model is ~1 MB in memory)."""
+    """Scores postings for spam; load once per process (the model holds ~10 MB)."""
 
     def __init__(self, model: TextModel) -> None:
         self._model = model
