@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from hirehound.scoring._model import MAX_CHARS, TextModel
 from hirehound.scoring._rules import evaluate
@@ -87,7 +88,7 @@ def verdict_of(score: float) -> Verdict:
 
 
 class SpamScorer:
-    """Scores postings for spam; load once per process (the model is ~1 MB in memory)."""
+    """Scores postings for spam; load once per process (the model holds ~10 MB)."""
 
     def __init__(self, model: TextModel) -> None:
         self._model = model
@@ -119,10 +120,8 @@ class SpamScorer:
 
     def model_evidence(self, p: float) -> float:
         """The model's probability on the decision scale (module docstring)."""
-        hold, spam = self._model.hold_probability, self._model.spam_probability
-        xs = [0.0, MODEL_FLOOR * hold, hold, max(spam, hold + 1e-6), 1.0 + 1e-6]
-        ys = [0.0, 0.0, HOLD_THRESHOLD, SPAM_THRESHOLD, 1.0]
-        return float(np.interp(p, xs, ys))
+        return float(model_evidence(p, self._model.hold_probability,
+                                    self._model.spam_probability))
 
     def score_many(
         self,
@@ -173,6 +172,15 @@ class SpamScorer:
             score = round(1.0 - keep, 4)
             out.append(SpamResult(score, verdict_of(score), tuple(reasons)))
         return out
+
+
+def model_evidence(p: ArrayLike, hold: float, spam: float) -> np.ndarray:
+    """Model probabilities ``p`` on the decision scale, for the model thresholds ``hold`` and
+    ``spam``: shared with scripts/train_spam.py, which chooses the thresholds on the score of
+    rules and model combined, not on the model alone."""
+    xs = [0.0, MODEL_FLOOR * hold, hold, max(spam, hold + 1e-6), 1.0 + 1e-6]
+    ys = [0.0, 0.0, HOLD_THRESHOLD, SPAM_THRESHOLD, 1.0]
+    return np.asarray(np.interp(np.asarray(p, dtype=np.float64), xs, ys))
 
 
 def _max_similarity(
