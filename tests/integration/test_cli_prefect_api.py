@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,13 +16,17 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def no_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def no_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """No configured API, a Prefect home of the test's own. (`start_for_cli` sets
-    PREFECT_API_URL: set-then-delete makes monkeypatch restore what was there before.)"""
+    PREFECT_API_URL: set-then-delete makes monkeypatch restore what was there before.) The
+    API an earlier test's harness set in this process is unset too, as in a fresh command."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     monkeypatch.setenv("PREFECT_API_URL", "")
     monkeypatch.delenv("PREFECT_API_URL")
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
-    return tmp_path / "home"  # HIREHOUND_HOME (tests/conftest.py)
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        yield tmp_path / "home"  # HIREHOUND_HOME (tests/conftest.py)
 
 
 def test_a_second_command_reuses_the_api_and_it_stops_when_idle(
