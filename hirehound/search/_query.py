@@ -74,14 +74,14 @@ def index_scans(session: Session) -> Iterator[None]:
 
     The planner does not cost reading TOASTed documents: for a query matching ~half of the
     corpus ("engineer": 66k of 100k) it prefers a sequential scan that tests every document
-    (3.7 s) to the index (under 0.1 s). Set for this transaction only, and put back."""
+    (3.7 s) to the index (under 0.1 s). Set for this transaction only and put back after the
+    block; after an error, the transaction's end puts it back (a failed transaction takes no
+    more statements, and a second error would hide the first)."""
     before = session.execute(text(
         "select current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
     )).scalar_one()
-    try:
-        yield
-    finally:
-        session.execute(text("select set_config('enable_seqscan', :v, true)"), {"v": before})
+    yield
+    session.execute(text("select set_config('enable_seqscan', :v, true)"), {"v": before})
 
 
 def search(
