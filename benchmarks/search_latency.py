@@ -2,10 +2,12 @@
 
     .venv/bin/python benchmarks/search_latency.py                 # 100,000 postings, 300 queries
     .venv/bin/python benchmarks/search_latency.py --corpus 20000 --queries 100
+    .venv/bin/python benchmarks/search_latency.py --compare       # + keyword half before 0012
 
 Each query is what `hirehound search` does after its start-up (hirehound/cli/postings.py
 `cmd_search`): embed the query with the configured embedder (WordLlama), then
-`hirehound.search.search`: keyword ranking over the GIN-indexed search documents and vector
+`hirehound.search.search`: keyword matches from the GIN-indexed search documents, ranked on
+their rank vectors (at most the 1,000 newest: hirehound/search/_query.py), and vector
 neighbours from the HNSW index of search vectors, fused, one hit per duplicate cluster,
 limit 10; each in its own transaction on a warm connection.
 
