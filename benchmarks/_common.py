@@ -465,6 +465,8 @@ def _clone_round(s: Any, k: int, cutoff: int) -> None:
         """insert into search_documents (posting_id, document, searchable)
            select posting_id + :o, document, searchable
            from search_documents where posting_id <= :cut""",
+        """insert into search_ranks select posting_id + :o, rank_vector
+           from search_ranks where posting_id <= :cut""",
         """insert into posting_skills select posting_id + :o, skill_id
            from posting_skills where posting_id <= :cut""",
         """insert into dedup_fingerprints

@@ -80,14 +80,16 @@ def _write_chunk(session: Any, start_id: int, posts: list[Any], cleaned: list[An
         "values (:p, :t, :d, :c)"),
         [{"p": pid, "t": titles[k], "d": texts[k], "c": combined[k]}
          for k, pid in enumerate(ids)])
-    from hirehound.search._index import MAX_INDEXED_CHARS
+    from hirehound.search._index import MAX_INDEXED_CHARS, RANK_CHARS
 
     session.execute(text(
-        "insert into search_documents (posting_id, document) select p.id, "
-        "setweight(to_tsvector('english', coalesce(p.title, '')), 'A') "
-        "|| setweight(to_tsvector('simple', coalesce(p.company, '')), 'B') "
-        "|| setweight(to_tsvector('english', left(coalesce(p.description_text, ''), :cap)), 'C')"
-        " from postings p where p.id = any(:ids)"), {"ids": ids, "cap": MAX_INDEXED_CHARS})
+        "with w as (select p.id, "
+        "search_tsvector(p.title, p.company, null, p.description_text, cast(:cap as int)) d, "
+        "search_tsvector(p.title, p.company, null, p.description_text, cast(:rank as int)) r "
+        "from postings p where p.id = any(:ids)), "
+        "ranks as (insert into search_ranks (posting_id, rank_vector) select id, r from w) "
+        "insert into search_documents (posting_id, document) select id, d from w"),
+        {"ids": ids, "cap": MAX_INDEXED_CHARS, "rank": RANK_CHARS})
     prints = text_prints([r["text"] for r in rows], config)
     fps = [fingerprint(r["id"], organization_id=None, company=r["company"], title=r["title"],
                        location_raw=r["loc"], url=r["url"], text=r["text"], config=config,

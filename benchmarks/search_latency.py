@@ -2,10 +2,12 @@
 
     .venv/bin/python benchmarks/search_latency.py                 # 100,000 postings, 300 queries
     .venv/bin/python benchmarks/search_latency.py --corpus 20000 --queries 100
+    .venv/bin/python benchmarks/search_latency.py --compare       # + keyword half before 0012
 
 Each query is what `hirehound search` does after its start-up (hirehound/cli/postings.py
 `cmd_search`): embed the query with the configured embedder (WordLlama), then
-`hirehound.search.search`: keyword ranking over the GIN-indexed search documents and vector
+`hirehound.search.search`: keyword matches from the GIN-indexed search documents, ranked on
+their rank vectors (at most the 1,000 newest: hirehound/search/_query.py), and vector
 neighbours from the HNSW index of search vectors, fused, one hit per duplicate cluster,
 limit 10; each in its own transaction on a warm connection.
 
@@ -77,6 +79,9 @@ def main() -> None:
     ap.add_argument("--base", default=str(ASHBY), help="postings ingested before the copies")
     ap.add_argument("--explain", action="store_true",
                     help="print EXPLAIN ANALYZE of the slowest query's two lookups")
+    ap.add_argument("--compare", action="store_true",
+                    help="also time the keyword half as it was before migration 0012 against "
+                         "today's, interleaved on the same database, and print the ratios")
     args = ap.parse_args()
 
     fresh_home("search")
@@ -116,10 +121,71 @@ def main() -> None:
           f"p99 {pct(alone, 99):.1f}; load average {os.getloadavg()[0]:.1f}")
     if args.explain:
         _explain(worst, embedder.embed([worst])[0])
+    if args.compare:
+        _compare(qs)
     server = _server_times(qs, total, alone, embedder)
     print(f"\nsearch_p50_ms={pct(total, 50):.1f} search_p95_ms={pct(total, 95):.1f} "
           f"search_p99_ms={pct(total, 99):.1f} explain_p95_ms={pct(server, 95):.1f} "
           f"corpus={size}")
+
+
+# The keyword half before migration 0012: every match ranked on its full (TOASTed) document,
+# the plan left to the planner.
+KEYWORD_SQL_0011 = """
+    select d.posting_id as id, ts_rank_cd(d.document, q) as rank
+    from search_documents d, websearch_to_tsquery('english', :q) q
+    where d.searchable and d.document @@ q
+    order by rank desc, d.posting_id limit :pool
+"""
+
+
+def _compare(qs: list[str]) -> None:
+    """Today's keyword half against KEYWORD_SQL_0011, query by query in alternating order on
+    one connection: wall ms and the backend's own CPU ms (/proc/<pid>/schedstat; parallel
+    workers' CPU is not counted). On a shared machine only the ratios mean much."""
+    from sqlalchemy import text
+
+    from hirehound.search._query import KEYWORD_SQL, RANKED_MATCHES, index_scans
+    from hirehound.storage import db
+
+    def on_cpu(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/schedstat") as fh:
+                return int(fh.read().split()[0]) / 1e6
+        except OSError:  # another machine's server: wall times only
+            return 0.0
+
+    def run(session: Any, new: bool, q: str) -> tuple[float, float, list[int]]:
+        t0, c0 = time.perf_counter(), on_cpu(pid)
+        args = {"q": q, "pool": 50, "ranked": RANKED_MATCHES}
+        if new:
+            with index_scans(session):
+                ids = [r.id for r in session.execute(text(KEYWORD_SQL), args)]
+        else:
+            ids = [r.id for r in session.execute(text(KEYWORD_SQL_0011), args)]
+        return 1000 * (time.perf_counter() - t0), on_cpu(pid) - c0, ids
+
+    wall: dict[bool, list[float]] = {False: [], True: []}
+    cpu: dict[bool, list[float]] = {False: [], True: []}
+    same = 0
+    with db.transaction() as session:
+        pid = session.execute(text("select pg_backend_pid()")).scalar_one()
+        for q in qs[:10]:
+            for new in (False, True):
+                run(session, new, q)
+        for i, q in enumerate(qs):
+            got = {}
+            for new in ((False, True) if i % 2 else (True, False)):
+                ms, cpu_ms, got[new] = run(session, new, q)
+                wall[new].append(ms)
+                cpu[new].append(cpu_ms)
+            same += got[True][:10] == got[False][:10]
+    print(f"\nkeyword half, before 0012 -> now ({len(qs)} queries, interleaved; top 10 the same "
+          f"for {same}; load average {os.getloadavg()[0]:.1f}):")
+    for label, v in (("wall", wall), ("backend cpu", cpu)):
+        print(f"  {label}: " + ", ".join(
+            f"p{p} {pct(v[False], p):.1f} -> {pct(v[True], p):.1f} ms "
+            f"(x{pct(v[True], p) / max(pct(v[False], p), 1e-9):.2f})" for p in (50, 95, 99)))
 
 
 def _server_times(qs: list[str], total: list[float], alone: list[float],
@@ -132,7 +198,7 @@ def _server_times(qs: list[str], total: list[float], alone: list[float],
 
     from sqlalchemy import text
 
-    from hirehound.search._query import KEYWORD_SQL, VECTOR_SQL
+    from hirehound.search._query import KEYWORD_SQL, RANKED_MATCHES, VECTOR_SQL, index_scans
     from hirehound.storage import db
 
     out = list(total)
@@ -141,10 +207,11 @@ def _server_times(qs: list[str], total: list[float], alone: list[float],
     for i in slowest:
         vector = np.asarray(embedder.embed([qs[i]])[0], dtype=np.float32)
         ms, matches = [], 0
-        with db.transaction() as session:
+        with db.transaction() as session, index_scans(session):
             for sql in (KEYWORD_SQL, VECTOR_SQL):
                 plan = session.execute(text("explain (analyze, format json) " + sql),
-                                       {"q": qs[i], "pool": 50, "v": vector}).scalar_one()
+                                       {"q": qs[i], "pool": 50, "v": vector,
+                                        "ranked": RANKED_MATCHES}).scalar_one()
                 plan = plan if isinstance(plan, list) else json.loads(plan)
                 ms.append(float(plan[0]["Execution Time"]))
                 if sql is KEYWORD_SQL:
@@ -157,7 +224,8 @@ def _server_times(qs: list[str], total: list[float], alone: list[float],
 
 
 def _scanned(node: dict[str, Any]) -> int:
-    """Rows the scan of search_documents returned (the matches ranked)."""
+    """Rows the scan of search_documents returned (the matches; at most RANKED_MATCHES of
+    them are ranked)."""
     if node.get("Relation Name") == "search_documents":
         return int(node.get("Actual Rows", 0))
     return max((_scanned(n) for n in node.get("Plans", [])), default=0)
@@ -167,13 +235,14 @@ def _explain(query: str, vector: np.ndarray) -> None:
     """EXPLAIN ANALYZE of the keyword and vector lookups of `search` for one query."""
     from sqlalchemy import text
 
-    from hirehound.search._query import KEYWORD_SQL, VECTOR_SQL
+    from hirehound.search._query import KEYWORD_SQL, RANKED_MATCHES, VECTOR_SQL, index_scans
     from hirehound.storage import db
 
-    with db.transaction() as session:
+    with db.transaction() as session, index_scans(session):
         for sql in (KEYWORD_SQL, VECTOR_SQL):
             plan = session.execute(text("explain (analyze, buffers) " + sql),
-                                   {"q": query, "pool": 50, "v": vector.astype(np.float32)})
+                                   {"q": query, "pool": 50, "v": vector.astype(np.float32),
+                                    "ranked": RANKED_MATCHES})
             print("\n".join(r[0] for r in plan))
 
 

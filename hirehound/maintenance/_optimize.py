@@ -22,6 +22,7 @@ HOT_TABLES = (
     "dedup_band_keys",
     "duplicate_clusters",
     "search_documents",
+    "search_ranks",
     "search_vectors",
     "dead_letters",
 )

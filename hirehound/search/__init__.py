@@ -1,7 +1,8 @@
 """Search over published postings: one hit per duplicate cluster (its canonical posting).
 
-Full text (weighted tsvector: title A, company and skills B, text C) and vector similarity
-(HNSW over one vector per cluster) are fused by reciprocal rank.
+Full text (weighted tsvector: title A, company and skills B, text C; matched on the whole
+document, ranked on its beginning, a broad query's newest matches only: `_query.KEYWORD_SQL`)
+and vector similarity (HNSW over one vector per cluster) are fused by reciprocal rank.
 """
 
 from __future__ import annotations

@@ -244,6 +244,19 @@ class SearchDocument(Base):
     searchable: Mapped[bool] = mapped_column(server_default=false())
 
 
+class SearchRank(Base):
+    """What search ranks a match by: its document cut to the title, company, skills and the
+    description's first words, kept in the row (the document decides what matches; migration
+    0012). Apart from `search_documents` so that finding matches reads a small heap."""
+
+    __tablename__ = "search_ranks"
+
+    posting_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("postings.id", ondelete="CASCADE"), primary_key=True
+    )
+    rank_vector: Mapped[Any] = mapped_column(TSVECTOR)
+
+
 class SearchVector(Base):
     """One vector per duplicate cluster (its canonical posting), HNSW-indexed for search."""
 

@@ -157,3 +157,28 @@ def test_upgrade_to_0005_moves_search_documents_out_of_postings(clean_db: Settin
             "where table_name = 'postings' and column_name = 'search_document'")).scalar()
     assert docs == [(posting, "'data':1 'engin':2")]
     assert column == 0
+
+
+def test_upgrade_to_0012_gives_every_search_document_its_rank_vector(clean_db: Settings) -> None:
+    """A database from before 0012 gets the rank vectors `index_postings` would write."""
+    from alembic import command
+
+    from hirehound.search import index_postings
+    from hirehound.storage import migrate, upgrade
+    from tests.factories import add_posting
+
+    posting = add_posting("s-1", title="Data engineer")
+    with db.transaction() as s:
+        s.execute(text("update postings set description_text = :t, company = 'Acme' "
+                       "where id = :i"), {"t": "Build pipelines. " * 60, "i": posting})
+        index_postings(s, [posting])
+        wanted = s.execute(text("select posting_id, rank_vector::text from search_ranks")).all()
+    with db.engine().connect() as conn:
+        command.downgrade(migrate._config(conn, clean_db.embedding_dim), "0011")
+        conn.commit()
+    db.engine().dispose()  # pooled connections cached the old table layout
+
+    assert upgrade() == schema_status().head
+    with db.transaction() as s:
+        ranks = s.execute(text("select posting_id, rank_vector::text from search_ranks")).all()
+    assert ranks == wanted and len(ranks) == 1 and "'acme':3B" in ranks[0][1]
