@@ -204,9 +204,10 @@ def deep_check(decisions: list[DedupDecision]) -> list[DedupDecision]:
 
 
 @task(**_CHUNK)
-def attach_duplicates(decisions: list[DedupDecision]) -> Chunk:
-    """Exact duplicates: inherit skills and vectors, join the original's cluster."""
-    run_step(ingest.inherit_from_duplicates, decisions)
+def attach_duplicates(decisions: list[DedupDecision], own: Sequence[int] = ()) -> Chunk:
+    """Exact duplicates: inherit skills and vectors (but those in `own`, which have their
+    own), join the original's cluster."""
+    run_step(ingest.inherit_from_duplicates, decisions, own=list(own))
     return _ok(run_step(ingest.assign_clusters, decisions))
 
 
