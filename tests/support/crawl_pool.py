@@ -81,10 +81,12 @@ def workers(
     limit: int | None = None,
     env: Mapping[str, str | None] | None = None,
     prefix: str = "crawler",
-    ready_timeout: float = 60.0,
+    ready_timeout: float = 240.0,
 ) -> Iterator[list[str]]:
     """`n` process workers on the pool polling `scraping` and `cron`; yields their names once
-    every one of them has polled the pool (else the first to poll takes the first burst)."""
+    every one of them has polled the pool (else the first to poll takes the first burst).
+    A worker that exits fails at once; `ready_timeout` only bounds a slow start (20 s and
+    more on a loaded machine)."""
     from prefect.client.orchestration import get_client
 
     names = [f"{prefix}-{i + 1}" for i in range(n)]
@@ -275,16 +277,32 @@ def run_round(
     **parameters: Any,
 ) -> Round:
     """Run the `crawl-due-sources` deployment once (parameters over the deployed ones), wait
-    for it, and collect its child runs and the farm's requests from its start on."""
+    for it (up to `timeout` seconds without progress), and collect its child runs and the
+    farm's requests from its start on."""
     seen = len(farm.requests)
     started_at = time.time()
     t0 = time.monotonic()
     parent_id = submit(PARENT, **parameters).id
-    run = wait_for_run(parent_id, until=DONE, timeout=timeout)
+    # `timeout` without progress: requests to the farm, boards recorded, postings published.
+    run = wait_for_run(parent_id, until=DONE, timeout=timeout,
+                       progress=lambda: (len(farm.requests), _crawl_progress()))
     wall = time.monotonic() - t0
     parent = flow_run_span(run.id, with_states=with_states)
     children = child_runs(run.id, with_states=with_states)
     return Round(number, farm.round, parent, children, wall, farm.requests[seen:], started_at)
+
+
+def _crawl_progress() -> tuple[Any, ...]:
+    """What a crawl round changes in the database as it gets on."""
+    from sqlalchemy import text
+
+    from hirehound.storage import db
+
+    with db.transaction() as session:
+        return tuple(session.execute(text(
+            "select (select max(last_crawl_at) from crawl_sources), "
+            "(select count(*) from raw_postings), "
+            "(select count(*) from postings where step = 'publish')")).one())
 
 
 # --- arithmetic on spans ----------------------------------------------------------------------

@@ -25,7 +25,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -230,20 +230,36 @@ def start_worker(
     )
 
 
-def wait_for_run(run_id: Any, *, until: set[str] | frozenset[str], timeout: float) -> Any:
+def wait_for_run(run_id: Any, *, until: set[str] | frozenset[str], timeout: float,
+                 progress: Callable[[], object] | None = None) -> Any:
     """Poll the flow run until its state type (COMPLETED, RUNNING, ...) is in `until`; return
-    the run, or fail with its state after `timeout` seconds."""
+    the run, or fail with its state after `timeout` seconds.
+
+    With `progress` (anything that changes while the run gets on: requests served, rows
+    written, its state), `timeout` is how long the run may go without progress: every change
+    of `progress()` starts it again, so a loaded machine makes the wait longer instead of
+    failing it, and a run that is stuck still fails `timeout` seconds after its last step.
+    """
     from prefect.client.orchestration import get_client
 
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
+    last: object = progress() if progress else None
     with get_client(sync_client=True) as client:
         while True:
             run = client.read_flow_run(run_id)
             if run.state is not None and run.state.type.value in until:
                 return run
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if progress is not None:
+                seen = (run.state.type.value if run.state else None, progress())
+                if seen != last:
+                    last, deadline = seen, now + timeout
+            if now > deadline:
                 state = run.state.name if run.state else None
-                raise AssertionError(f"run {run.name} still {state} after {timeout:.0f}s")
+                how = " without progress" if progress else ""
+                raise AssertionError(f"run {run.name} still {state} after {timeout:.0f}s{how} "
+                                     f"({now - started:.0f}s in all)")
             time.sleep(0.5)
 
 
