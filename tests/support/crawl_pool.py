@@ -62,13 +62,18 @@ def prepare_pool(server: Server, *, scraping_rate: Any | None = None,
 def worker_env(http_timeout_s: float = 3.0, **extra: str) -> dict[str, str]:
     """What a crawl worker needs here: the farm is on 127.0.0.1, no embedding model, a short
     HTTP timeout (slow boards fail fast), chunk stages in the flow process (several child runs
-    share 2 cores: one CPU pool per run would only add processes). The database URL and the
+    share 2 cores: one CPU pool per run would only add processes), patience with the test
+    server's 503s. The database URL and the
     Prefect API come from the environment `start_worker` builds."""
     return {
         "HIREHOUND_ALLOW_PRIVATE_ADDRESSES": "true",
         "HIREHOUND_EMBEDDING_PROVIDER": "hashing",
         "HIREHOUND_HTTP_TIMEOUT_S": str(http_timeout_s),
         "HIREHOUND_CPU_WORKERS": "0",
+        # The test server keeps its state in SQLite and answers 503 while that is locked;
+        # on a loaded machine that outlasted the client's 5 retries (2+4+...+32 s) and failed
+        # a parent run creating its children. 7 retries wait up to ~4 minutes.
+        "PREFECT_CLIENT_MAX_RETRIES": "7",
         **extra,
     }
 
