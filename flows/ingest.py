@@ -1,7 +1,7 @@
 """Job ingestion flows: bulk over boards, URLs and files, and one posting at a time.
 
     fetch + store raw ─► per chunk: clean ─► normalize ─► organizations ─► dedup check
-        exact     ─► inherit skills/vectors, join the cluster ───────────────┐
+        exact     ─► (wait for its original) inherit skills/vectors, join ───┐
         possible  ─► skills ─► embed ─► deep check (semantic + attributes) ─┤
         unique    ─► skills ─► embed ────────────────────────────────────────┤
                        cluster ◄─────────────────────────────────────────────┘
