@@ -1,7 +1,7 @@
 """Job ingestion flows: bulk over boards, URLs and files, and one posting at a time.
 
     fetch + store raw ─► per chunk: clean ─► normalize ─► organizations ─► dedup check
-        exact     ─► inherit skills/vectors, join the cluster ───────────────┐
+        exact     ─► (wait for its original) inherit skills/vectors, join ───┐
         possible  ─► skills ─► embed ─► deep check (semantic + attributes) ─┤
         unique    ─► skills ─► embed ────────────────────────────────────────┤
                        cluster ◄─────────────────────────────────────────────┘
@@ -35,6 +35,7 @@ from flows import _fanout
 from flows._runtime import configure
 from flows.dead_letters import announce_dead_letters
 from hirehound import concerns
+from hirehound import ingest as core_ingest
 from hirehound.errors import HirehoundError, SourceError
 from hirehound.ingest import ChunkOutcome, release_free_memory
 from hirehound.records import DeadLetter
@@ -95,8 +96,16 @@ def _direct(task: Any, *args: Any, **kwargs: Any) -> Any:
     return task.fn(*args, **kwargs)
 
 
-def process_chunk(ids: Sequence[int], run: Call = _prefect) -> ChunkOutcome:
-    """Steps 2-13 for one chunk, branching on the dedup check."""
+def process_chunk(ids: Sequence[int], run: Call = _prefect,
+                  wait_for_originals_s: float = TIMEOUTS.original_wait_s) -> ChunkOutcome:
+    """Steps 2-13 for one chunk, branching on the dedup check.
+
+    An exact copy whose original is in another chunk in flight waits (up to
+    `wait_for_originals_s`) until that original is published, then inherits from it: what
+    it inherits does not depend on which chunk got there first. One whose original does not
+    come through in time (its run crashed, or no wait: a posting that must go live now) gets
+    its own skills and vectors instead of none.
+    """
     out = ChunkOutcome(len(ids))
     routing = run(t.prepare_and_check, list(ids))
     out.branches.update({k: len(getattr(routing, k)) for k in ("exact", "possible", "unique")})
@@ -112,7 +121,10 @@ def process_chunk(ids: Sequence[int], run: Call = _prefect) -> ChunkOutcome:
     exact_ids = routing.ids("exact")
     if exact_ids:
         # After the rest: an exact copy of a posting in this very chunk needs it clustered.
-        run(t.attach_duplicates, routing.exact)
+        own = _await_originals(routing.exact, ids, wait_for_originals_s)
+        if own:
+            own = list(run(t.extract_skills_and_embed, own))
+        run(t.attach_duplicates, routing.exact, own)
 
     # Postings a crash left past clustering only need the last stage (a rescued run).
     every = [*rest, *exact_ids, *routing.resumed]
@@ -121,6 +133,44 @@ def process_chunk(ids: Sequence[int], run: Call = _prefect) -> ChunkOutcome:
     if every:
         out.published = len(run(t.index_and_publish, every, exact_ids + routing.resumed_exact))
     return out
+
+
+ORIGINAL_POLL_S = (0.1, 1.0)  # first and longest pause between two looks
+
+
+def _await_originals(exact: Sequence[Any], chunk: Sequence[int], wait_s: float) -> list[int]:
+    """Wait until no copy in `exact` has its original in flight in another chunk; the copies
+    whose original is still in flight after `wait_s` seconds. Polls the database from the
+    flow's thread, holding no concern slot: the chunk the original is in goes on meanwhile.
+    A lost database is waited out like an original (the next stage retries it)."""
+    from hirehound.storage import db
+
+    deadline = time.monotonic() + wait_s
+    pause, longest = ORIGINAL_POLL_S
+    waiting: list[int] = []
+    logged = False
+    while True:
+        try:
+            with db.transaction() as session:
+                waiting = core_ingest.originals_in_flight(session, exact, chunk=chunk)
+        except Exception as exc:
+            if not db.is_outage(exc):
+                raise
+            waiting = [d.posting_id for d in exact]
+        left = deadline - time.monotonic()
+        if not waiting or left <= 0:
+            break
+        if not logged:
+            logging.getLogger(__name__).info(
+                "%d exact copies wait for their originals in another chunk", len(waiting))
+            logged = True
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, longest)
+    if waiting and wait_s > 0:
+        logging.getLogger(__name__).warning(
+            "%d exact copies: their originals were not published within %.0f s; they get "
+            "their own skills and vectors", len(waiting), wait_s)
+    return waiting
 
 
 class _Tracked:
@@ -612,7 +662,9 @@ def ingest_posting(
         dead_letters.record(session, bad + stored.dead, **run_names())
     totals: Counter[str] = Counter(read=len(records), dead_letters_parse=len(bad))
     if stored.to_process:
-        totals.update(process_chunk(stored.to_process, run=_critical).as_counts())
+        # No wait for an original in another run's chunk: this posting must go live now.
+        totals.update(process_chunk(stored.to_process, run=_critical,
+                                    wait_for_originals_s=0).as_counts())
     _summary_artifact(totals, None)
     run = flow_run_id()
     announce_dead_letters([run] if run else [], len(records))  # critical queue: any alerts

@@ -111,6 +111,18 @@ class Timeouts(BaseSettings):
 
     # Tasks.
     chunk_stage_s: float = Field(default=600, gt=0, description="One chunk stage (ingest).")
+    # Retries of a chunk stage: every failure gets two quick ones (the first after this wait,
+    # the next after twice it); a lost database connection keeps retrying, each wait doubled
+    # and at most a quarter of chunk_outage_s, until they add up to chunk_outage_s.
+    chunk_retry_first_s: float = Field(
+        default=1.0, gt=0, description="Wait before a chunk stage's first retry.")
+    chunk_outage_s: float = Field(
+        default=60, gt=0, description="How long chunk stages retry a database that cannot be "
+                                      "reached (a restart), all waits added up.")
+    original_wait_s: float = Field(
+        default=180, ge=0, description="How long an exact copy waits for its original, in "
+                                       "another chunk in flight, to be published before it "
+                                       "inherits from it.")
     fetch_s: float = Field(default=1800, gt=0, description="Read and store one fetch group.")
     crawl_board_s: float = Field(default=900, gt=0, description="Crawl one board or page.")
     database_task_s: float = Field(default=300, gt=0,

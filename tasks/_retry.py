@@ -23,14 +23,19 @@ from typing import Any
 
 from hirehound.errors import HirehoundError, is_retryable
 from hirehound.settings import Timeouts
+from hirehound.storage.db import is_outage
 
 __all__ = [
+    "QUICK_RETRIES",
     "RETRY_JITTER",
     "TIMEOUTS",
     "ChunkFailed",
     "backoff",
     "failure_exception",
+    "outage_backoff",
+    "retry_outage_only",
     "retry_unless_bad_data",
+    "retry_unless_bad_data_long_outage",
 ]
 
 log = logging.getLogger(__name__)
@@ -63,6 +68,24 @@ def backoff(base: float = 2.0, retries: int = 3) -> list[float]:
     return [base * 2**i for i in range(retries)]
 
 
+def outage_backoff(first: float, total: float) -> list[float]:
+    """Delays that outlast a database restart: first, 2*first, 4*first, ..., each at most a
+    quarter of `total`, the last one cut so they add up to `total` (1 s and 60 s: 1, 2, 4, 8,
+    15, 15, 15). With RETRY_JITTER each is spread by +-50 %, so the sum is total/2 at least."""
+    if first <= 0 or total < first:
+        raise ValueError(f"outage_backoff needs 0 < first <= total, got {first=}, {total=}")
+    cap = max(first, total / 4)
+    delays: list[float] = []
+    while total - (spent := sum(delays)) > 1e-6 * total:
+        delays.append(min(first * 2 ** len(delays), cap, total - spent))
+    return delays
+
+
+# Any failure that is not bad data gets this many retries (the first delays of the list);
+# only a lost database gets the rest.
+QUICK_RETRIES = 2
+
+
 class ChunkFailed(HirehoundError):
     """A whole chunk failed: the posting ids and the cause, for the flow to dead-letter them."""
 
@@ -86,11 +109,31 @@ def failure_exception(state: Any) -> BaseException | None:
     return result if isinstance(result, BaseException) else None
 
 
-def retry_unless_bad_data(task: Any, task_run: Any, state: Any) -> bool:
-    """`retry_condition_fn`: retry network trouble and unknown errors, never bad data."""
+def _failure(state: Any) -> BaseException | None:
     exc = failure_exception(state)
-    if exc is None:
-        return True
     if isinstance(exc, ChunkFailed) and isinstance(exc.cause, BaseException):
         exc = exc.cause
-    return is_retryable(exc)
+    return exc
+
+
+def retry_unless_bad_data(task: Any, task_run: Any, state: Any) -> bool:
+    """`retry_condition_fn`: retry network trouble and unknown errors, never bad data."""
+    exc = _failure(state)
+    return exc is None or is_retryable(exc)
+
+
+def retry_unless_bad_data_long_outage(task: Any, task_run: Any, state: Any) -> bool:
+    """`retry_condition_fn` for `outage_backoff` delays: a lost database is retried as long
+    as the task has retries (a restart takes seconds); other failures that are not bad data
+    get QUICK_RETRIES, so a chunk that fails on its own is dead-lettered in seconds."""
+    exc = _failure(state)
+    if exc is not None and is_outage(exc):
+        return True
+    return retry_unless_bad_data(task, task_run, state) and task_run.run_count <= QUICK_RETRIES
+
+
+def retry_outage_only(task: Any, task_run: Any, state: Any) -> bool:
+    """`retry_condition_fn` of a task whose other failures are retried elsewhere (the HTTP
+    layer): only a lost database is retried."""
+    exc = _failure(state)
+    return exc is not None and is_outage(exc)

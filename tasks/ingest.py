@@ -29,20 +29,28 @@ from hirehound import concerns, ingest
 from hirehound.dedup import DedupDecision
 from hirehound.ingest import Routing
 from tasks._context import run_names, run_step, settings
-from tasks._retry import RETRY_JITTER, TIMEOUTS, backoff, retry_unless_bad_data
+from tasks._retry import (
+    RETRY_JITTER,
+    TIMEOUTS,
+    outage_backoff,
+    retry_outage_only,
+    retry_unless_bad_data_long_outage,
+)
 
-# Chunk steps touch only our database: a couple of quick retries cover a restart or a
-# deadlock; the hook dead-letters the chunk's ids after the last attempt.
-CHUNK_RETRIES = 2
+# Chunk steps touch only our database. A lost connection (a restart, a failover) is retried
+# with growing waits for up to HIREHOUND_TIMEOUT_CHUNK_OUTAGE_S in all; any other failure
+# that is not bad data gets the first two (1 s, 2 s), so a chunk that fails on its own is
+# dead-lettered (by the flow, after the last attempt) within seconds.
+CHUNK_RETRY_DELAYS = outage_backoff(TIMEOUTS.chunk_retry_first_s, TIMEOUTS.chunk_outage_s)
 _CHUNK: dict[str, Any] = {
     # Chunk steps write to the database: never answer one from a cache. Skipping the cache
     # key (a hash of the inputs and of the task's source) also saves ~2 ms per task run.
     "cache_policy": NO_CACHE,
     "persist_result": False,
-    "retries": CHUNK_RETRIES,
-    "retry_delay_seconds": backoff(1.0, CHUNK_RETRIES),
+    "retries": len(CHUNK_RETRY_DELAYS),
+    "retry_delay_seconds": CHUNK_RETRY_DELAYS,
     "retry_jitter_factor": RETRY_JITTER,
-    "retry_condition_fn": retry_unless_bad_data,
+    "retry_condition_fn": retry_unless_bad_data_long_outage,
     # A stuck stage (a lock wait, a hung embedding call) fails and retries like any failure.
     "timeout_seconds": TIMEOUTS.chunk_stage_s,
 }
@@ -106,8 +114,13 @@ def _ok(result: Any) -> Chunk:
     tags=["scraping"],
     # No task retries: the HTTP layer already retries network errors, 5xx and 429 with
     # backoff and Retry-After; retrying that again multiplied the wait (an unknown board
-    # took 63 s to fail). A target that still fails is dead-lettered by the flow.
-    retries=0,
+    # took 63 s to fail). A target that still fails is dead-lettered by the flow. A lost
+    # database is retried like a chunk's (storing again is idempotent; what was stored and
+    # not yet published is returned again to process).
+    retries=len(CHUNK_RETRY_DELAYS),
+    retry_delay_seconds=CHUNK_RETRY_DELAYS,
+    retry_jitter_factor=RETRY_JITTER,
+    retry_condition_fn=retry_outage_only,
     timeout_seconds=TIMEOUTS.fetch_s,
     cache_policy=NO_CACHE,
     persist_result=False,
@@ -191,9 +204,10 @@ def deep_check(decisions: list[DedupDecision]) -> list[DedupDecision]:
 
 
 @task(**_CHUNK)
-def attach_duplicates(decisions: list[DedupDecision]) -> Chunk:
-    """Exact duplicates: inherit skills and vectors, join the original's cluster."""
-    run_step(ingest.inherit_from_duplicates, decisions)
+def attach_duplicates(decisions: list[DedupDecision], own: Sequence[int] = ()) -> Chunk:
+    """Exact duplicates: inherit skills and vectors (but those in `own`, which have their
+    own), join the original's cluster."""
+    run_step(ingest.inherit_from_duplicates, decisions, own=list(own))
     return _ok(run_step(ingest.assign_clusters, decisions))
 
 

@@ -373,11 +373,42 @@ def check_duplicates(session: Session, ids: Sequence[int]) -> Routing:
     return routing
 
 
+def originals_in_flight(
+    session: Session, decisions: Sequence[dedup.DedupDecision], *, chunk: Iterable[int] = ()
+) -> list[int]:
+    """The exact copies among `decisions` whose original is still on its way through the
+    pipeline in another chunk (stored to process, not yet published, not dead-lettered since):
+    what a copy inherits (skills, vectors, its cluster's canonical and the spam verdict) is
+    not all written yet. Originals in `chunk` (the copies' own) are done before the copies'
+    stage and never count."""
+    own = set(chunk)
+    pairs = [(d.posting_id, d.candidates[0]) for d in decisions
+             if d.kind == "exact" and d.candidates and d.candidates[0] not in own]
+    if not pairs:
+        return []
+    return list(session.scalars(
+        text(
+            "select v.copy from unnest(cast(:copies as bigint[]), cast(:origs as bigint[])) "
+            "v(copy, orig) join raw_postings r on r.id = v.orig "
+            "left join postings o on o.id = v.orig "
+            "where r.pending_since is not null and o.step is distinct from 'publish' "
+            "and not exists (select 1 from dead_letters d where d.posting_id = v.orig "
+            "  and d.created_at >= r.pending_since) "
+            "order by v.copy"
+        ),
+        {"copies": [c for c, _ in pairs], "origs": [o for _, o in pairs]},
+    ))
+
+
 def inherit_from_duplicates(
-    session: Session, decisions: Sequence[dedup.DedupDecision]
+    session: Session, decisions: Sequence[dedup.DedupDecision], *, own: Iterable[int] = ()
 ) -> StepResult:
-    """Exact duplicates skip skills and embedding: they take their original's."""
-    pairs = [{"dup": d.posting_id, "orig": d.candidates[0]} for d in decisions if d.candidates]
+    """Exact duplicates skip skills and embedding: they take their original's (the flow has
+    waited for originals in flight, `originals_in_flight`). Those in `own` computed their
+    own (their original did not come through in time) and keep them."""
+    keep = set(own)
+    pairs = [{"dup": d.posting_id, "orig": d.candidates[0]} for d in decisions
+             if d.candidates and d.posting_id not in keep]
     if not pairs:
         return StepResult("inherit")
     session.execute(

@@ -18,7 +18,14 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from hirehound.errors import ConfigurationError, StorageError
@@ -114,6 +121,34 @@ def _check(engine: Engine, url: str) -> None:
 def configured() -> bool:
     """Whether this process has an engine (without building one: that may start a server)."""
     return _state is not None
+
+
+# SQLSTATE classes of a server that is away or busy rather than of the statement: connection
+# exceptions (08), operator intervention (57: shutdown, "starting up"), insufficient resources
+# (53: too many connections), transaction rollback (40: deadlock, serialization).
+_OUTAGE_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57"})
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether `exc` (or what it was raised from) says the database could not be reached or
+    went away (a restart, a failover), so the same work will go through once it is back;
+    never bad data, whose retry would fail the same way."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, (StorageError, DisconnectionError, PoolTimeout, ConnectionError)):
+            return True
+        if isinstance(cur, DBAPIError):
+            if cur.connection_invalidated:
+                return True
+            state = getattr(cur.orig, "sqlstate", None)
+            if state:
+                return state[:2] in _OUTAGE_SQLSTATE_CLASSES
+            # No SQLSTATE: refused or dropped before the server said anything.
+            return isinstance(cur, (OperationalError, InterfaceError))
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 def engine() -> Engine:

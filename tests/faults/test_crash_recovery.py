@@ -47,11 +47,13 @@ COPY_EVERY = 6
 DEPLOYMENT = "ingest-postings/ingest-import"
 SWEEP = "sweep-stuck-postings/sweep-stuck-postings"
 QUEUES = ("processing", "maintenance")
+# How long a run may go without progress (postings stored or published, its state): a
+# loaded machine makes runs slower, not failed (the reference run took 37-91 s, more beside
+# other test runs).
 RUN_TIMEOUT_S = 240.0
-# One chunk at a time: with two, an exact copy can reach its stage before its original in
-# the other chunk has skills, inherit none and score lower, so two clean runs differ (a race
-# of the pipeline itself, reported apart); the faults are compared on a deterministic run.
-IMPORT = {"chunk_size": CHUNK, "use_pool": False, "parallel_chunks": 1}
+# Two chunks in flight, as deployed: an exact copy whose original is in the other chunk
+# waits for it before inheriting (flows/ingest.py), so every run ends the same.
+IMPORT = {"chunk_size": CHUNK, "use_pool": False, "parallel_chunks": 2}
 TABLES = ("raw_postings", "postings", "organizations", "duplicate_clusters",
           "posting_embeddings", "posting_skills", "search_documents", "search_vectors",
           "dedup_fingerprints")
@@ -128,11 +130,23 @@ def _truncate() -> None:
 
 
 def _wait_until(cond: Callable[[], bool], timeout: float, what: str) -> None:
+    """Wait for `cond`, up to `timeout` seconds without progress of the import."""
     deadline = time.monotonic() + timeout
+    last = _progress()
     while not cond():
+        if (now := _progress()) != last:
+            last, deadline = now, time.monotonic() + timeout
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen in {timeout:.0f}s")
+            raise AssertionError(f"{what} did not happen ({timeout:.0f}s without progress)")
         time.sleep(0.1)
+
+
+def _progress() -> tuple[int, int] | str:
+    """What an import changes as it gets on; a database that is down is a state too."""
+    try:
+        return _stored(), _published()
+    except Exception as exc:
+        return type(exc).__name__
 
 
 def _published() -> int:
@@ -182,7 +196,8 @@ class Pool:
         from tests.support import prefect_server as ps
 
         run_id = ps.submit(deployment, **params).id
-        return ps.wait_for_run(run_id, until=ps.DONE, timeout=RUN_TIMEOUT_S)
+        return ps.wait_for_run(run_id, until=ps.DONE, timeout=RUN_TIMEOUT_S,
+                               progress=_progress)
 
 
 def _wait_online(name: str, timeout: float = 60.0) -> None:
@@ -267,7 +282,7 @@ def _recover(pool: Pool, *, rerun: bool) -> dict[str, Any]:
         run = pool.run(DEPLOYMENT, targets=pool.files, **IMPORT)
         assert run.state.type.value == "COMPLETED", run.state
         out["rerun"] = _counts(run)
-    sweep = pool.run(SWEEP, timeout_minutes=0, parallel_chunks=1)
+    sweep = pool.run(SWEEP, timeout_minutes=0, parallel_chunks=2)
     assert sweep.state.type.value == "COMPLETED", sweep.state
     out["sweep"] = sweep
     return out
@@ -347,19 +362,27 @@ def test_postgres_restarted_mid_run(pool: Pool, reference: Snapshot) -> None:
     _wait_until(lambda: _published() >= pool.total // 4, RUN_TIMEOUT_S, "pg: fault point")
     published = _published()
     db.dispose()
+    t0 = time.monotonic()
     _pg_ctl("-w", "-D", pgdata, "-m", "fast", "stop")
     time.sleep(5)  # down long enough for the run's chunks to fail and retry
     _pg_ctl("-w", "-D", pgdata, "restart")  # starts it with its previous options
+    down = time.monotonic() - t0
     db.configure(db.settings())
     from tests.support import prefect_server as ps
 
-    first = ps.wait_for_run(run_id, until=ps.DONE, timeout=RUN_TIMEOUT_S)
-    print(f"[crash] postgres down 5 s at {published} published; the run ended "
+    first = ps.wait_for_run(run_id, until=ps.DONE, timeout=RUN_TIMEOUT_S,
+                            progress=_progress)
+    print(f"[crash] postgres down {down:.1f} s at {published} published; the run ended "
           f"{first.state.type.value}")
-    got = _recover(pool, rerun=True)
+    # The chunk stages retried until the database was back: the run itself completes, with
+    # no dead letter, and the sweep after it finds nothing to do.
+    assert first.state.type.value == "COMPLETED", first.state
+    assert _count("select count(*) from dead_letters") == 0
+    assert _count("select count(*) from raw_postings where pending_since is not null") == 0
+    _recover(pool, rerun=False)
     _assert_same(reference, "postgres-restart",
-                 {"published_at_fault": published, "first_run": first.state.type.value,
-                  "reprocessed": got["rerun"].get("processed")})
+                 {"published_at_fault": published, "down_s": round(down, 1),
+                  "first_run": first.state.type.value})
     pool.stop_workers()
 
 
@@ -372,7 +395,8 @@ def test_prefect_server_restarted_mid_run(pool: Pool, reference: Snapshot) -> No
     _wait_until(lambda: _published() >= pool.total // 4, RUN_TIMEOUT_S, "api: fault point")
     published = _published()
     pool.restarted.append(_restart_server(pool.server))
-    first = ps.wait_for_run(run_id, until=ps.DONE | {"CRASHED"}, timeout=RUN_TIMEOUT_S)
+    first = ps.wait_for_run(run_id, until=ps.DONE | {"CRASHED"}, timeout=RUN_TIMEOUT_S,
+                            progress=_progress)
     print(f"[crash] prefect server restarted at {published} published; the run ended "
           f"{first.state.type.value}")
     got = _recover(pool, rerun=True)

@@ -62,13 +62,18 @@ def prepare_pool(server: Server, *, scraping_rate: Any | None = None,
 def worker_env(http_timeout_s: float = 3.0, **extra: str) -> dict[str, str]:
     """What a crawl worker needs here: the farm is on 127.0.0.1, no embedding model, a short
     HTTP timeout (slow boards fail fast), chunk stages in the flow process (several child runs
-    share 2 cores: one CPU pool per run would only add processes). The database URL and the
+    share 2 cores: one CPU pool per run would only add processes), patience with the test
+    server's 503s. The database URL and the
     Prefect API come from the environment `start_worker` builds."""
     return {
         "HIREHOUND_ALLOW_PRIVATE_ADDRESSES": "true",
         "HIREHOUND_EMBEDDING_PROVIDER": "hashing",
         "HIREHOUND_HTTP_TIMEOUT_S": str(http_timeout_s),
         "HIREHOUND_CPU_WORKERS": "0",
+        # The test server keeps its state in SQLite and answers 503 while that is locked;
+        # on a loaded machine that outlasted the client's 5 retries (2+4+...+32 s) and failed
+        # a parent run creating its children. 7 retries wait up to ~4 minutes.
+        "PREFECT_CLIENT_MAX_RETRIES": "7",
         **extra,
     }
 
@@ -81,10 +86,12 @@ def workers(
     limit: int | None = None,
     env: Mapping[str, str | None] | None = None,
     prefix: str = "crawler",
-    ready_timeout: float = 60.0,
+    ready_timeout: float = 240.0,
 ) -> Iterator[list[str]]:
     """`n` process workers on the pool polling `scraping` and `cron`; yields their names once
-    every one of them has polled the pool (else the first to poll takes the first burst)."""
+    every one of them has polled the pool (else the first to poll takes the first burst).
+    A worker that exits fails at once; `ready_timeout` only bounds a slow start (20 s and
+    more on a loaded machine)."""
     from prefect.client.orchestration import get_client
 
     names = [f"{prefix}-{i + 1}" for i in range(n)]
@@ -275,16 +282,32 @@ def run_round(
     **parameters: Any,
 ) -> Round:
     """Run the `crawl-due-sources` deployment once (parameters over the deployed ones), wait
-    for it, and collect its child runs and the farm's requests from its start on."""
+    for it (up to `timeout` seconds without progress), and collect its child runs and the
+    farm's requests from its start on."""
     seen = len(farm.requests)
     started_at = time.time()
     t0 = time.monotonic()
     parent_id = submit(PARENT, **parameters).id
-    run = wait_for_run(parent_id, until=DONE, timeout=timeout)
+    # `timeout` without progress: requests to the farm, boards recorded, postings published.
+    run = wait_for_run(parent_id, until=DONE, timeout=timeout,
+                       progress=lambda: (len(farm.requests), _crawl_progress()))
     wall = time.monotonic() - t0
     parent = flow_run_span(run.id, with_states=with_states)
     children = child_runs(run.id, with_states=with_states)
     return Round(number, farm.round, parent, children, wall, farm.requests[seen:], started_at)
+
+
+def _crawl_progress() -> tuple[Any, ...]:
+    """What a crawl round changes in the database as it gets on."""
+    from sqlalchemy import text
+
+    from hirehound.storage import db
+
+    with db.transaction() as session:
+        return tuple(session.execute(text(
+            "select (select max(last_crawl_at) from crawl_sources), "
+            "(select count(*) from raw_postings), "
+            "(select count(*) from postings where step = 'publish')")).one())
 
 
 # --- arithmetic on spans ----------------------------------------------------------------------
