@@ -55,7 +55,8 @@ RUN_TIMEOUT_S = 240.0
 # waits for it before inheriting (flows/ingest.py), so every run ends the same.
 IMPORT = {"chunk_size": CHUNK, "use_pool": False, "parallel_chunks": 2}
 TABLES = ("raw_postings", "postings", "organizations", "duplicate_clusters",
-          "posting_embeddings", "posting_skills", "search_documents", "search_vectors",
+          "posting_embeddings", "posting_skills", "search_documents", "search_ranks",
+          "search_vectors",
           "dedup_fingerprints")
 FIGURES: dict[str, dict[str, Any]] = {}
 
