@@ -18,10 +18,30 @@ def configure(settings_block: str | None = None) -> Settings:
     A named block that does not exist is a ConfigurationError, never a silent fallback.
     """
     settings = _block_settings(settings_block) if settings_block else Settings()
-    db.configure(settings)
-    ensure_schema()
+    _connect_through_outage(settings)
     configure_pool(settings.cpu_workers)
     return settings
+
+
+def _connect_through_outage(settings: Settings) -> None:
+    """Connect and migrate, waiting out a database that is away (a restart, a failover) as
+    the chunk stages do (`outage_backoff`, HIREHOUND_TIMEOUT_CHUNK_OUTAGE_S in all): a child
+    run that starts while PostgreSQL restarts would otherwise fail its whole parent."""
+    import random
+    import time
+
+    from tasks._retry import RETRY_JITTER, TIMEOUTS, outage_backoff
+
+    delays = outage_backoff(TIMEOUTS.chunk_retry_first_s, TIMEOUTS.chunk_outage_s)
+    for attempt in range(len(delays) + 1):
+        try:
+            db.configure(settings)
+            ensure_schema()
+            return
+        except Exception as exc:
+            if attempt == len(delays) or not db.is_outage(exc):
+                raise
+            time.sleep(delays[attempt] * random.uniform(1 - RETRY_JITTER, 1 + RETRY_JITTER))
 
 
 def _block_settings(name: str) -> Settings:
