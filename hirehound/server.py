@@ -310,7 +310,10 @@ def local_cluster(bindir: Path, data: Path) -> Iterator[str]:
         done = subprocess.run(
             [*ctl, "-w", "-t", "120", "-l", str(data / "server.log"), "-o",
              f"-k {data} -c listen_addresses=''", "start"],
-            capture_output=True, text=True, timeout=180)
+            capture_output=True, text=True, timeout=180,
+            # Its own session: a Ctrl-C to the command's process group must not stop the
+            # database under the Prefect server; the command stops the server, then it.
+            start_new_session=True)
         if done.returncode != 0:
             raise StorageError(f"PostgreSQL in {data} did not start: "
                                f"{(data / 'server.log').read_text()[-500:]}")
