@@ -111,16 +111,11 @@ def test_a_crawl_records_its_board_once_with_the_postings_it_stored(
     clean_db: Settings, prefect_harness: None, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from flows.crawl import crawl_sources
-    from hirehound import crawl
-    from tests.support.boards import BoardFarm
+    from tests.support.boards import one_board_source
 
     shared_data("postings", "ashby")
     monkeypatch.setenv("HIREHOUND_ALLOW_PRIVATE_ADDRESSES", "true")
-    with BoardFarm(n_boards=1, seed=5, broken=0, throttled=0, slow=0, redirected=0) as farm:
-        with db.transaction() as s:
-            source, _ = crawl.add_source(s, farm.board_urls()[0], every_s=60,
-                                         min_interval_s=0.0)
-            source_id = source.id
+    with one_board_source() as (_farm, source_id):
         counts: dict[str, Any] = crawl_sources(source_ids=[source_id])
     boards = [r for r in _rows() if r[0] == "crawl_board"]
     assert len(boards) == 1, boards

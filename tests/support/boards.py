@@ -29,6 +29,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -714,3 +715,18 @@ class AtsBoards:
                 xml = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root)
                 return 200, xml, "text/xml; charset=UTF-8"
         return not_found
+
+
+@contextlib.contextmanager
+def one_board_source(seed: int = 5) -> Iterator[tuple[BoardFarm, int]]:
+    """One healthy board of a farm, registered as a crawl source that is due now: the farm
+    and the source's id."""
+    from hirehound import crawl
+    from hirehound.storage import db
+
+    with BoardFarm(n_boards=1, seed=seed, broken=0, throttled=0, slow=0, redirected=0) as farm:
+        with db.transaction() as s:
+            source, _ = crawl.add_source(s, farm.board_urls()[0], every_s=60,
+                                         min_interval_s=0.0)
+            source_id = source.id
+        yield farm, source_id
