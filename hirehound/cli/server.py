@@ -9,7 +9,13 @@ from hirehound.cli._common import settings
 
 
 def cmd_server_start(args: argparse.Namespace) -> int:
+    import signal
+
     from hirehound.server import ServerOptions, running, wait_healthy
+
+    # "Stop it with Ctrl-C" must hold even when started from a process that ignores SIGINT
+    # (a shell's background job, a test runner): Python keeps an inherited SIG_IGN.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     options = ServerOptions(host=args.host, port=args.port, database=args.database,
                             server_url=args.database_url, public_url=args.public_url,
