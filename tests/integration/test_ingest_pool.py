@@ -6,10 +6,11 @@ The import: N_FILES generated JSONL files of PER_FILE realistic, distinct generi
 given as separate targets so they are read one after another. With POOL_THRESHOLD at two
 files' worth, the parent (itself a run of `ingest-import` on one of the workers) processes
 the first two files itself, then hands each further file's postings (CHUNKS_PER_RUN chunks of
-CHUNK) to a child run of `process-postings`. While the children run, the test cancels the
-last one still waiting for a worker, as an operator would in the UI: its postings must be
-dead-lettered (step "process"), not lost. Everything runs once for the module (~2 minutes
-on 2 cores); the tests assert on what it recorded. Timings are printed with `-s`.
+CHUNK) to a child run of `process-postings`. The test pauses the queue once the parent runs,
+cancels the last child while it waits there, as an operator would in the UI, and resumes the
+queue: the cancelled child's postings must be dead-lettered (step "process"), not lost.
+Everything runs once for the module (~2 minutes on 2 cores); the tests assert on what it
+recorded. Timings are printed with `-s`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ CHUNK = 200
 CHUNKS_PER_RUN = 2
 POOL_THRESHOLD = 2 * PER_FILE  # the first two files run in the parent
 WORKER_LIMIT = 2
-IMPORT_TIMEOUT_S = 150.0
+IMPORT_TIMEOUT_S = 150.0  # how long the import may go without progress
 PARENT = "ingest-postings/ingest-import"
 WORKER_LABEL = "prefect.worker.name"
 QUEUES = ("processing",)
@@ -156,11 +157,14 @@ def _children(parent_id: Any) -> list[Any]:
             parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[parent_id]))))
 
 
-def _cancel_one_waiting(parent_id: Any, expected: int, timeout: float) -> str:
-    """Once all `expected` children exist, cancel the last-numbered one still SCHEDULED (no
-    worker took it yet); else the last one, wherever it is. Returns its name."""
+def _cancel_last_child(parent_id: Any, expected: int, timeout: float) -> str:
+    """Once all `expected` children exist, cancel the last-numbered one (still SCHEDULED: the
+    queue is paused) as an operator would in the UI. Returns its name.
+
+    Only a SCHEDULED run: cancelling one a worker has just taken (PENDING) races the worker's
+    start of its process in Prefect itself; the run may then stay CANCELLING or run anyway."""
     from prefect.client.orchestration import get_client
-    from prefect.states import Cancelled, Cancelling
+    from prefect.states import Cancelled
 
     deadline = time.monotonic() + timeout
     while True:
@@ -174,15 +178,33 @@ def _cancel_one_waiting(parent_id: Any, expected: int, timeout: float) -> str:
     def number(run: Any) -> int:
         return int(run.name.split()[1].rstrip(":"))
 
-    runs.sort(key=number)
-    waiting = [r for r in runs if r.state is not None and r.state.type.value == "SCHEDULED"]
-    target = (waiting or runs)[-1]
+    target = max(runs, key=number)
+    assert target.state is not None and target.state.type.value == "SCHEDULED", target.state
     with get_client(sync_client=True) as client:
-        state: Any = (Cancelled if waiting else Cancelling)(message="cancelled by the test")
-        client.set_flow_run_state(target.id, state, force=True)
-    print(f"[ingest-pool] cancelled {target.name} "
-          f"({'scheduled' if waiting else target.state.type.value})")
+        client.set_flow_run_state(target.id, Cancelled(message="cancelled by the test"),
+                                  force=True)
+    print(f"[ingest-pool] cancelled {target.name}")
     return str(target.name)
+
+
+def _pause_queue(paused: bool) -> None:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        queue = client.read_work_queue_by_name(QUEUES[0], work_pool_name="hirehound")
+        client.update_work_queue(queue.id, is_paused=paused)
+
+
+def _progress(parent_id: Any) -> object:
+    """What changes while the import gets on: postings per step and the children's states.
+    A loaded machine (the full suite on 2 cores) makes the import slower, not stuck."""
+    from hirehound.storage import db
+
+    with db.transaction() as session:
+        steps = tuple(session.execute(text(
+            "select step, count(*) from postings group by step order by step")).all())
+    states = tuple(sorted(r.state.type.value if r.state else "?" for r in _children(parent_id)))
+    return steps, states
 
 
 def _wait_online(names: list[str], timeout: float = 60.0) -> None:
@@ -236,8 +258,13 @@ def imported(database_settings: Settings, tmp_path_factory: pytest.TempPathFacto
                                   pool_threshold=POOL_THRESHOLD,
                                   chunks_per_run=CHUNKS_PER_RUN).id
             expected = (N_FILES * PER_FILE - POOL_THRESHOLD) // (CHUNK * CHUNKS_PER_RUN)
-            cancelled = _cancel_one_waiting(parent_id, expected, IMPORT_TIMEOUT_S)
-            parent = ps.wait_for_run(parent_id, until=ps.DONE, timeout=IMPORT_TIMEOUT_S)
+            # The parent runs; its children wait on the paused queue until one is cancelled.
+            ps.wait_for_run(parent_id, until={"RUNNING"}, timeout=IMPORT_TIMEOUT_S)
+            _pause_queue(True)
+            cancelled = _cancel_last_child(parent_id, expected, IMPORT_TIMEOUT_S)
+            _pause_queue(False)
+            parent = ps.wait_for_run(parent_id, until=ps.DONE, timeout=IMPORT_TIMEOUT_S,
+                                     progress=lambda: _progress(parent_id))
             wall = time.monotonic() - t1
             children = [
                 Child(r.id, r.name, r.state.type.value if r.state else "?",
