@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/ingest_throughput.py                 # the default run
     .venv/bin/python benchmarks/ingest_throughput.py --repeat 1 --start-repeat 1
+    .venv/bin/python benchmarks/ingest_throughput.py --start-repeat 0 --no-floor  # pairs only
 
 Input (written once under /tmp, `_common.realistic_mix`): every source in ../shared/data,
 mostly postings the project has never seen: 4,429 Ashby postings (219 board files), 1,065
@@ -124,6 +125,8 @@ def cold_start(target: list[str], repeat: int) -> tuple[float, float, float]:
     first_ever = run_cli("flow", target, homes)["seconds"]
     _cleanup(homes)
     cold, warm, direct_first = [], [], []
+    if not repeat:  # development: the template made, no start figures
+        return float("nan"), float("nan"), float("nan")
     for rep in range(repeat):
         runs: dict[str, list[float]] = {}
         for mode in ("direct", "flow"):
@@ -161,7 +164,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=2,
                     help="flow/direct pairs on the mix (alternating; figures are medians)")
-    ap.add_argument("--start-repeat", type=int, default=2, help="one-posting start pairs")
+    ap.add_argument("--start-repeat", type=int, default=2,
+                    help="one-posting start pairs (0: none, development)")
+    ap.add_argument("--no-floor", action="store_true", help="skip floor.py (development)")
     ap.add_argument("--reposts", type=int, default=1200,
                     help="Ashby postings re-posted with fresh ids (exact duplicates)")
     ap.add_argument("--targets", nargs="+", help="ingest these files instead (development)")
@@ -191,7 +196,8 @@ def main() -> None:
                   f"{os.getloadavg()[0]:.1f}\n   counts: {r['counts']}\n   {r['rss']}\n"
                   f"   CPU seconds by process: {r['cpu']}", flush=True)
 
-    floor = run_floor(targets)
+    floor = ({"postings": float("nan"), "seconds": float("nan"),
+              "floor_postings_per_s": float("nan")} if args.no_floor else run_floor(targets))
     print(f"\n== floor: {floor['postings']:.0f} postings in {floor['seconds']:.1f}s = "
           f"{floor['floor_postings_per_s']:.1f} postings/s")
     flow_s = median(r["seconds"] for r in results["flow"])

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import functools
 import logging
+import math
 import random
 import threading
 import time
@@ -73,7 +74,7 @@ def concern_slot(limit: str | None, timeout_s: float = SLOT_TIMEOUT_S) -> Iterat
     client = _thread_client()
     t0 = time.perf_counter()
     try:
-        lease_id = _take_slot(client, limit, timeout_s)
+        lease_id = _take(client, limit, timeout_s, lease_s=SLOT_LEASE_S)["lease_id"]
     except TimeoutError:
         tally_limit(limit, denied=True)  # for the exporter (hirehound/metrics/_records.py)
         raise
@@ -101,14 +102,15 @@ def _present(limit: str) -> bool:
 
 def rate_token(limit: str, timeout_s: float | None = None) -> None:
     """Take one token of a rate limit (none when the server lacks it), counted for the
-    exporter like a slot: taken, waited for, or denied after `timeout_s`."""
-    from prefect.concurrency.sync import rate_limit
-
+    exporter like a slot: taken, waited for, or denied after `timeout_s` (None: no end).
+    Taken the way a slot is (`_take`), not with Prefect's `rate_limit()`: a new client per
+    call, and its 2 s sleeps on a busy server, before every request of a crawl."""
     if not _present(limit):
         return
     t0 = time.perf_counter()
     try:
-        rate_limit(limit, timeout_seconds=timeout_s, strict=False)
+        _take(_thread_client(), limit, math.inf if timeout_s is None else timeout_s,
+              lease_s=None)
     except Exception:
         tally_limit(limit, denied=True)
         raise
@@ -137,6 +139,8 @@ _BUSY_FIRST_PAUSE_S = 0.05
 _BUSY_MAX_PAUSE_S = 1.0
 # A give-back keeps trying this long; then the slot comes back when its lease ends.
 _GIVE_BACK_S = 30.0
+# Sends of one request when the connection fails before an answer.
+_TRANSPORT_TRIES = 5
 
 
 def _post(client: Any, path: str, body: dict[str, Any]) -> Any:
@@ -150,7 +154,18 @@ def _post(client: Any, path: str, body: dict[str, Any]) -> Any:
     request = http.build_request("POST", path, json=body)
     if getattr(http, "enable_csrf_support", False):  # a server with CSRF protection on
         http._add_csrf_headers(request)
-    return httpx.Client.send(http, request)
+    # What Prefect's client retries too: a kept-alive connection the server has closed
+    # (uvicorn's keep-alive timeout) or reset under a burst.
+    failed = 0
+    while True:
+        try:
+            return httpx.Client.send(http, request)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError,
+                httpx.ConnectError):
+            failed += 1
+            if failed == _TRANSPORT_TRIES:
+                raise
+            time.sleep(_busy_pause(failed - 1))
 
 
 def _busy_pause(attempt: int) -> float:
@@ -158,17 +173,22 @@ def _busy_pause(attempt: int) -> float:
     return min(_BUSY_FIRST_PAUSE_S * 2 ** attempt, _BUSY_MAX_PAUSE_S) * random.uniform(0.5, 1.5)
 
 
-def _take_slot(client: Any, limit: str, timeout_s: float) -> Any:
-    """The lease id of one slot, waiting as the server says (423 with Retry-After) while the
-    limit is full, and briefly while it is busy, up to `timeout_s`."""
+def _take(client: Any, limit: str, timeout_s: float, *, lease_s: float | None) -> Any:
+    """One slot held under a lease of `lease_s` (the server's answer has its `lease_id`) or,
+    with no lease, one rate-limit token; waiting as the server says (423 with Retry-After)
+    while the limit is full, and briefly while it is busy, up to `timeout_s`."""
     deadline = time.monotonic() + timeout_s
-    body = {"names": [limit], "slots": 1, "mode": "concurrency",
-            "lease_duration": SLOT_LEASE_S}
+    if lease_s is None:
+        path = "/v2/concurrency_limits/increment"
+        body: dict[str, Any] = {"names": [limit], "slots": 1, "mode": "rate_limit"}
+    else:
+        path = "/v2/concurrency_limits/increment-with-lease"
+        body = {"names": [limit], "slots": 1, "mode": "concurrency", "lease_duration": lease_s}
     busy = 0
     while True:
-        response = _post(client, "/v2/concurrency_limits/increment-with-lease", body)
+        response = _post(client, path, body)
         if response.is_success:
-            return response.json()["lease_id"]
+            return response.json()
         if response.status_code == 423:
             wait = float(response.headers.get("Retry-After") or 1.0)
         elif response.status_code in _BUSY:
@@ -177,7 +197,7 @@ def _take_slot(client: Any, limit: str, timeout_s: float) -> Any:
             response.raise_for_status()
         left = deadline - time.monotonic()
         if left <= 0:
-            raise TimeoutError(f"no free {limit!r} slot in {timeout_s:.0f}s")
+            raise TimeoutError(f"no free {limit!r} slot or token in {timeout_s:.0f}s")
         time.sleep(min(max(wait, 0.05), left))
 
 

@@ -295,12 +295,13 @@ def _database_file() -> Path | None:
     return Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect") / "prefect.db"
 
 
-def _start_from_template(database: Path | None) -> bool:
-    """Copy the template into a new Prefect home and skip what it already holds: on an empty
-    database the server's start runs 116 migrations and registers the block types (about 5 s
-    of CPU of its ~9, `benchmarks/prefect_start.py`), which a new home repeats every time."""
+def _start_from_template(database: Path) -> bool:
+    """Copy the template into a new Prefect home (no database yet) and skip what it already
+    holds: on an empty database the server's start runs 116 migrations and registers the
+    block types (about 5 s of CPU of its ~9, `benchmarks/prefect_start.py`), which a new home
+    repeats every time. False when there is no template yet."""
     template = template_path()
-    if database is None or database.exists() or not template.exists():
+    if not template.exists():
         return False
     database.parent.mkdir(parents=True, exist_ok=True)
     partial = database.with_name(database.name + ".partial")
@@ -335,20 +336,21 @@ def serve(port: int, idle_s: float) -> None:
                        "PREFECT__SERVER_FINAL": "1"})
     os.environ.pop("PREFECT_API_URL", None)
     database = _database_file()
-    fresh = database is not None and not database.exists()
-    if fresh:
-        fresh = not _start_from_template(database)
+    # A new home with no template yet: the start migrates it, then it becomes the template.
+    migrated_here = (database if database is not None and not database.exists()
+                     and not _start_from_template(database) else None)
     import uvicorn
     from prefect.server.api.server import create_app
 
     def keep_template() -> None:  # migrated just now, nothing run yet
+        assert migrated_here is not None
         try:
-            _keep_template(database)  # type: ignore[arg-type]
+            _keep_template(migrated_here)
         except (OSError, sqlite3.Error) as exc:
             print(f"could not keep the Prefect database template: {exc}", file=sys.stderr)
 
     watch = _IdleWatch(create_app(ephemeral=True, final=True),
-                       on_started=keep_template if fresh else None)
+                       on_started=keep_template if migrated_here else None)
     server = uvicorn.Server(uvicorn.Config(watch, host="127.0.0.1", port=port,
                                            log_level="error", lifespan="on"))
 
