@@ -3,9 +3,11 @@ numpy.
 
 Format 2 is the mean of two logistic regressions over one vocabulary: one on sublinear TF-IDF
 (l2-normalised), one on term presence scaled by naive-Bayes log-count ratios (NB-LR, Wang and
-Manning 2012; the ratios are folded into its weights). Format 1 is the first alone. The weights
-come from ``scripts/train_spam.py`` as JSON, so there is no pickle to trust and no coupling to
-the scikit-learn version that trained it.
+Manning 2012; the ratios are folded into its weights). Format 1 is the first alone. Format 3
+stacks them: a logistic regression over both models' log-odds, the best cosine of the text's
+TF-IDF vector to a fraudulent and to a legitimate EMSCAD training row (rows cut to their
+heaviest terms) and log(1 + tokens). The weights come from ``scripts/train_spam.py`` as JSON,
+so there is no pickle to trust and no coupling to the scikit-learn version that trained it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 FORMAT = "hirehound-spam-tfidf-lr/1"
 FORMAT_NB = "hirehound-spam-tfidf-lr-nblr/2"
+FORMAT_STACK = "hirehound-spam-stack/3"
 # every byte but [a-z0-9] becomes a space (input is lowercased; non-ASCII became "?")
 _SEPARATE = bytes(b if 48 <= b <= 57 or 97 <= b <= 122 else 32 for b in range(256))
 MAX_CHARS = 20_000  # longer descriptions add cost, not evidence
@@ -30,7 +34,8 @@ class TextModel:
     """P(fraud | text) from the exported weights (module docstring)."""
 
     def __init__(self, data: dict[str, object]) -> None:
-        if data.get("format") not in (FORMAT, FORMAT_NB):
+        fmt = data.get("format")
+        if fmt not in (FORMAT, FORMAT_NB, FORMAT_STACK):
             raise ValueError(f"unknown spam model format {data.get('format')!r}")
         self.stop_words: frozenset[str] = frozenset(data["stop_words"])  # type: ignore[call-overload]
         vocabulary: dict[str, int] = data["vocabulary"]  # type: ignore[assignment]
@@ -48,9 +53,24 @@ class TextModel:
         self.intercept = float(data["intercept"])  # type: ignore[arg-type]
         # NB-LR: weight per present term (coef x log-count ratio), None in format 1
         self._nb_coef = (np.asarray(data["nb_coef"], dtype=np.float64)
-                         if data.get("format") == FORMAT_NB else None)
+                         if fmt in (FORMAT_NB, FORMAT_STACK) else None)
         self._nb_intercept = float(data.get("nb_intercept", 0.0))  # type: ignore[arg-type]
         self.sublinear = bool(data.get("sublinear_tf", True))
+        self._knn: sp.csr_matrix | None = None
+        if fmt == FORMAT_STACK:
+            # reference rows (CSR) stored transposed, term -> rows: a text's terms pick rows
+            ref = sp.csr_matrix(
+                (np.asarray(data["knn_values"], dtype=np.float64),
+                 np.asarray(data["knn_terms"], dtype=np.int64),
+                 np.asarray(data["knn_indptr"], dtype=np.int64)),
+                shape=(len(data["knn_fraud"]), len(idf)),  # type: ignore[arg-type]
+            )
+            self._knn = ref.T.tocsr()
+            self._knn_fraud = np.asarray(data["knn_fraud"], dtype=bool)
+            stack: dict[str, object] = data["stack"]  # type: ignore[assignment]
+            self._stack_coef = np.asarray(stack["coef"], dtype=np.float64)
+            self._stack_intercept = float(stack["intercept"])  # type: ignore[arg-type]
+            self._z_clip = float(stack["z_clip"])  # type: ignore[arg-type]
         # Probability thresholds chosen by cross-validation on the training data
         # (scripts/train_spam.py): hold for review from the first, spam from the second.
         self.hold_probability = float(data.get("hold_probability", 0.9))  # type: ignore[arg-type]
@@ -85,15 +105,26 @@ class TextModel:
         # dict-view intersections run in C: the Python code below sees only known terms
         k1 = c1.keys() & uni.keys()
         z, z_nb = self.intercept, self._nb_intercept
+        sim_fraud = sim_legit = 0.0
         if k1 or k2:
             idx = [uni[t] for t in k1] + [bi[t] for t in k2]
             tf = np.array([c1[t] for t in k1] + [c2[t] for t in k2], dtype=np.float64)
             if self.sublinear:
                 tf = 1.0 + np.log(tf)
             w = tf * self._idf[idx]
-            z += float(tf @ self._idf_coef[idx]) / float(np.sqrt(w @ w))
+            norm = float(np.sqrt(w @ w))
+            z += float(tf @ self._idf_coef[idx]) / norm
             if self._nb_coef is not None:
                 z_nb += float(self._nb_coef[idx].sum())
+            if self._knn is not None:
+                sims = self._knn[idx].T @ (w / norm)
+                sim_fraud = float(sims[self._knn_fraud].max())
+                sim_legit = float(sims[~self._knn_fraud].max())
+        if self._knn is not None:
+            clip = self._z_clip
+            x = np.array([min(max(z, -clip), clip), min(max(z_nb, -clip), clip), sim_fraud,
+                          sim_legit, math.log1p(len(toks))])
+            return _sigmoid(float(x @ self._stack_coef) + self._stack_intercept)
         p = _sigmoid(z)
         return p if self._nb_coef is None else (p + _sigmoid(z_nb)) / 2.0
 
