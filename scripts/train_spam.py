@@ -15,8 +15,15 @@ Features: word uni- and bigrams after stop-word removal (min_df 2, at most MAX_F
 as hirehound/scoring/_model.py rebuilds them at runtime.
 Models: "lr", logistic regression (class_weight balanced) on sublinear TF-IDF; "mean", the mean
 of that probability and NB-LR's (logistic regression on term presence scaled by naive-Bayes
-log-count ratios, Wang and Manning 2012). Grid: the kind, C of each, and the modern postings'
-total weight.
+log-count ratios, Wang and Manning 2012); "stack", a logistic regression (stacker) over five
+inputs: both models' log-odds, the best cosine of the text's TF-IDF vector to a fraudulent and
+to a legitimate EMSCAD training row (k = 1 neighbours; reference rows cut to their KNN_TERMS
+heaviest terms) and log(1 + tokens). Grid: the kind, C of each, and the modern postings' total
+weight. The stacker is fit on out-of-fold inputs: in cross-validation its own out-of-fold
+probabilities come from a second pass over the same folds (fit on the other folds' out-of-fold
+inputs); for the exported model it is fit on all training rows' out-of-fold inputs, while
+its inputs at runtime come from the models refit on all training rows, with all EMSCAD
+training rows as neighbours.
 
 Selection (5-fold stratified cross-validation on the training part). For each candidate,
 out-of-fold probabilities are put through the full scorer's combination (the rules of
@@ -59,6 +66,12 @@ FOLDS = 5
 # Word uni- and bigrams (stop words removed first): in cross-validation they beat unigrams
 # (TF-IDF LR, C=64: F1 0.919 vs 0.910). Character n-grams (char_wb 2-5, alone or added), a
 # linear SVM and other mixes did not beat the grid below (0.87-0.92) and cost more at runtime.
+# Tried for the stack and not kept (out-of-fold full-scorer F1, same folds, C 16 / C_nb 1,
+# modern weight 0.2, neighbours from all fitting rows; that stack 0.935): + char_wb 2-5 LR
+# log-odds 0.935, + linear SVM margin 0.935-0.936, + a WordLlama embedding LR (0.79 alone)
+# 0.924-0.933, WordLlama neighbours instead of TF-IDF ones 0.929, 3 neighbours instead of 1
+# 0.932, stacker C 0.1 / 10: 0.936 / 0.935; 1-3 grams or 200k terms for the "mean" kind
+# 0.928-0.930.
 GRID_C = (16.0, 64.0)  # TF-IDF logistic regression
 GRID_C_NB = (1.0, 4.0)  # NB-LR (presence x naive-Bayes log-count ratio)
 # "lr": TF-IDF LR alone; "mean": the mean of its probability and NB-LR's
