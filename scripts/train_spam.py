@@ -15,8 +15,15 @@ Features: word uni- and bigrams after stop-word removal (min_df 2, at most MAX_F
 as hirehound/scoring/_model.py rebuilds them at runtime.
 Models: "lr", logistic regression (class_weight balanced) on sublinear TF-IDF; "mean", the mean
 of that probability and NB-LR's (logistic regression on term presence scaled by naive-Bayes
-log-count ratios, Wang and Manning 2012). Grid: the kind, C of each, and the modern postings'
-total weight.
+log-count ratios, Wang and Manning 2012); "stack", a logistic regression (stacker) over five
+inputs: both models' log-odds, the best cosine of the text's TF-IDF vector to a fraudulent and
+to a legitimate EMSCAD training row (k = 1 neighbours; reference rows cut to their KNN_TERMS
+heaviest terms) and log(1 + tokens). Grid: the kind, C of each, and the modern postings' total
+weight. The stacker is fit on out-of-fold inputs: in cross-validation its own out-of-fold
+probabilities come from a second pass over the same folds (fit on the other folds' out-of-fold
+inputs); for the exported model it is fit on all training rows' out-of-fold inputs, while
+its inputs at runtime come from the models refit on all training rows, with all EMSCAD
+training rows as neighbours.
 
 Selection (5-fold stratified cross-validation on the training part). For each candidate,
 out-of-fold probabilities are put through the full scorer's combination (the rules of
@@ -59,6 +66,12 @@ FOLDS = 5
 # Word uni- and bigrams (stop words removed first): in cross-validation they beat unigrams
 # (TF-IDF LR, C=64: F1 0.919 vs 0.910). Character n-grams (char_wb 2-5, alone or added), a
 # linear SVM and other mixes did not beat the grid below (0.87-0.92) and cost more at runtime.
+# Tried for the stack and not kept (out-of-fold full-scorer F1, same folds, C 16 / C_nb 1,
+# modern weight 0.2, neighbours from all fitting rows; that stack 0.935): + char_wb 2-5 LR
+# log-odds 0.935, + linear SVM margin 0.935-0.936, + a WordLlama embedding LR (0.79 alone)
+# 0.924-0.933, WordLlama neighbours instead of TF-IDF ones 0.929, 3 neighbours instead of 1
+# 0.932, stacker C 0.1 / 10: 0.936 / 0.935; 1-3 grams or 200k terms for the "mean" kind
+# 0.928-0.930.
 GRID_C = (16.0, 64.0)  # TF-IDF logistic regression
 GRID_C_NB = (1.0, 4.0)  # NB-LR (presence x naive-Bayes log-count ratio)
 # "lr": TF-IDF LR alone; "mean": the mean of its probability and NB-LR's
@@ -69,6 +82,14 @@ HOLD_BUDGET = 0.003
 SPAM_BUDGET = 0.0005
 SPAM_PRECISION = 0.99
 NB_ALPHA = 1.0
+# "stack": a logistic regression over both models' log-odds, the best cosine of the posting's
+# TF-IDF vector to a fraudulent and to a legitimate EMSCAD training row, and log(1 + tokens)
+# (EMSCAD's scams come in families of near-copies). Each reference row keeps its KNN_TERMS
+# heaviest terms (model file size; in CV 100 terms 0.935, 200 0.936, all 0.935, 50 0.932).
+GRID_STACK = True
+KNN_TERMS = 100
+STACK_C = 1.0
+Z_CLIP = 13.8155  # log-odds of 1 - 1e-6
 
 
 def load_balanced(data: Path) -> tuple[list[str], np.ndarray]:
@@ -161,18 +182,113 @@ class _Linear:
             self.nb = LogisticRegression(C=c_nb, max_iter=3000, class_weight="balanced")
             self.nb.fit(present.multiply(self.ratio).tocsr(), y, sample_weight=w)
 
-    def predict(self, counts: object) -> np.ndarray:
-        ps = []
+    def decisions(self, counts: object) -> list[np.ndarray]:
+        """The log-odds of each fitted model (TF-IDF LR first)."""
+        zs = []
         if self.lr is not None:
-            ps.append(self.lr.predict_proba(self.tfidf.transform(counts))[:, 1])
+            zs.append(self.lr.decision_function(self.tfidf.transform(counts)))
         if self.nb is not None:
             present = (counts > 0).astype(np.float64)  # type: ignore[operator]
-            ps.append(self.nb.predict_proba(present.multiply(self.ratio).tocsr())[:, 1])
-        return np.mean(ps, axis=0)
+            zs.append(self.nb.decision_function(present.multiply(self.ratio).tocsr()))
+        return zs
+
+    def predict(self, counts: object) -> np.ndarray:
+        return np.mean([_sigmoid(z) for z in self.decisions(counts)], axis=0)
 
 
-def export_model(vec: object, model: _Linear, stop: frozenset[str]) -> dict[str, object]:
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))
+
+
+def n_tokens(docs: list[list[str]]) -> np.ndarray:
+    """Stop-word-free tokens per document (the unigrams of its term list)."""
+    return np.array([sum(1 for t in d if " " not in t) for d in docs], dtype=np.float64)
+
+
+def knn_reference(tfidf: object, counts: object) -> object:
+    """The reference rows of the neighbour features: each row's l2-normalised sublinear TF-IDF
+    cut to its KNN_TERMS heaviest terms, renormalised and rounded (what the model file ships,
+    so training and runtime compute the same cosines)."""
+    from sklearn.preprocessing import normalize
+
+    ref = tfidf.transform(counts).tocsr()  # type: ignore[attr-defined]
+    for r in range(ref.shape[0]):
+        lo, hi = ref.indptr[r], ref.indptr[r + 1]
+        if hi - lo > KNN_TERMS:
+            row = ref.data[lo:hi]
+            order = np.argsort(-row, kind="stable")
+            row[order[KNN_TERMS:]] = 0.0
+    ref.eliminate_zeros()
+    ref = normalize(ref)
+    ref.data = np.round(ref.data, 6)
+    ref.sort_indices()
+    return ref
+
+
+def knn_sims(tfidf: object, ref: object, ref_fraud: np.ndarray, counts: object) -> np.ndarray:
+    """(best cosine to a fraudulent reference row, best to a legitimate one) per row."""
+    s = (tfidf.transform(counts) @ ref.T).toarray()  # type: ignore[attr-defined]
+    return np.column_stack([s[:, ref_fraud].max(axis=1), s[:, ~ref_fraud].max(axis=1)])
+
+
+def stack_features(zs: list[np.ndarray], sims: np.ndarray, ntok: np.ndarray) -> np.ndarray:
+    """The stacker's inputs: both models' log-odds (clipped), the two neighbour cosines and
+    log(1 + tokens)."""
+    return np.column_stack([np.clip(zs[0], -Z_CLIP, Z_CLIP), np.clip(zs[1], -Z_CLIP, Z_CLIP),
+                            sims, np.log1p(ntok)])
+
+
+class _Stacker:
+    """Logistic regression over ``stack_features`` (standardised on its training rows)."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> None:
+        from sklearn.linear_model import LogisticRegression
+
+        self.mu, self.sd = x.mean(axis=0), x.std(axis=0) + 1e-9
+        self.lr = LogisticRegression(C=STACK_C, max_iter=3000, class_weight="balanced")
+        self.lr.fit((x - self.mu) / self.sd, y, sample_weight=w)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.lr.predict_proba((x - self.mu) / self.sd)[:, 1]
+
+    def export(self) -> dict[str, object]:
+        """Coefficients on the raw features (the standardisation folded in)."""
+        coef = self.lr.coef_[0] / self.sd
+        return {"coef": [float(v) for v in coef],
+                "intercept": float(self.lr.intercept_[0] - coef @ self.mu)}
+
+
+class _Stack:
+    """The stacked model: TF-IDF LR + NB-LR, neighbour cosines to the EMSCAD training rows and
+    length, combined by ``_Stacker``."""
+
+    def __init__(self, base: _Linear, ref: object, ref_fraud: np.ndarray,
+                 stacker: _Stacker) -> None:
+        self.base, self.ref, self.ref_fraud, self.stacker = base, ref, ref_fraud, stacker
+
+    def predict(self, counts: object, ntok: np.ndarray) -> np.ndarray:
+        sims = knn_sims(self.base.tfidf, self.ref, self.ref_fraud, counts)
+        return self.stacker.predict(stack_features(self.base.decisions(counts), sims, ntok))
+
+
+def export_model(vec: object, model: _Linear | _Stack, stop: frozenset[str]) -> dict[str, object]:
     """The fitted vectorizer and model as the JSON hirehound/scoring/_model.py reads."""
+    if isinstance(model, _Stack):
+        export = export_model(vec, model.base, stop)
+        ref = model.ref
+        export.update({
+            "format": "hirehound-spam-stack/3",
+            # reference rows, CSR: row r's terms are knn_terms[knn_indptr[r]:knn_indptr[r+1]]
+            "knn_indptr": [int(v) for v in ref.indptr],  # type: ignore[attr-defined]
+            "knn_terms": [int(v) for v in ref.indices],  # type: ignore[attr-defined]
+            "knn_values": [float(v) for v in ref.data],  # type: ignore[attr-defined]
+            "knn_fraud": [int(v) for v in model.ref_fraud],
+            "knn_max_terms": KNN_TERMS,
+            "stack": {**model.stacker.export(), "z_clip": Z_CLIP,
+                      "features": ["z_tfidf_lr", "z_nblr", "knn_fraud", "knn_legit",
+                                   "log1p_tokens"]},
+        })
+        return export
     assert model.lr is not None
     vocab = {term: int(i) for term, i in vec.vocabulary_.items()}  # type: ignore[attr-defined]
     export: dict[str, object] = {
@@ -292,26 +408,51 @@ def main() -> None:
     # Folds stratified on (label, modern) so each fold has its share of each.
     strata = tr_y * 2 + tr_modern
     folds = list(StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(docs, strata))
-    counts = []
+    counts, sims = [], np.zeros((len(docs), 2))
     for fit_idx, val_idx in folds:
         vec, x_fit = _vectorize([docs[i] for i in fit_idx])
-        counts.append((x_fit, vec.transform([docs[i] for i in val_idx])))  # type: ignore[attr-defined]
+        x_val = vec.transform([docs[i] for i in val_idx])  # type: ignore[attr-defined]
+        counts.append((x_fit, x_val))
+        if GRID_STACK:  # neighbours: the fold's EMSCAD fitting rows
+            from sklearn.feature_extraction.text import TfidfTransformer
+
+            tfidf = TfidfTransformer(sublinear_tf=True).fit(x_fit)
+            ref_rows = ~tr_modern[fit_idx]
+            ref = knn_reference(tfidf, x_fit[ref_rows])  # type: ignore[index]
+            sims[val_idx] = knn_sims(tfidf, ref, tr_y[fit_idx][ref_rows] == 1, x_val)
     em = ~tr_modern
+    ntok = n_tokens(docs)
 
     def oof(mw: float, c: float | None, c_nb: float | None) -> np.ndarray:
+        """Out-of-fold log-odds of one model."""
         out = np.zeros(len(docs))
         for (fit_idx, val_idx), (x_fit, x_val) in zip(folds, counts, strict=True):
             w = _weights(tr_y[fit_idx], tr_modern[fit_idx], mw)
-            out[val_idx] = _Linear(x_fit, tr_y[fit_idx], w, c, c_nb).predict(x_val)
+            out[val_idx] = _Linear(x_fit, tr_y[fit_idx], w, c, c_nb).decisions(x_val)[0]
+        return out
+
+    def oof_stack(mw: float, x: np.ndarray) -> np.ndarray:
+        """Out-of-fold stacker probabilities over out-of-fold features (same folds)."""
+        out = np.zeros(len(docs))
+        for fit_idx, val_idx in folds:
+            w = _weights(tr_y[fit_idx], tr_modern[fit_idx], mw)
+            out[val_idx] = _Stacker(x[fit_idx], tr_y[fit_idx], w).predict(x[val_idx])
         return out
 
     best: tuple[float, str, float, float, float, float, float] | None = None
     for mw in GRID_MODERN_WEIGHT:
-        p_lr = {c: oof(mw, c, None) for c in GRID_C}
-        p_nb = {c_nb: oof(mw, None, c_nb) for c_nb in GRID_C_NB} if "mean" in GRID_KIND else {}
-        candidates = [("lr", c, 0.0, p_lr[c]) for c in GRID_C]
-        candidates += [("mean", c, c_nb, (p_lr[c] + p_nb[c_nb]) / 2)
-                       for c in GRID_C for c_nb in p_nb]
+        z_lr = {c: oof(mw, c, None) for c in GRID_C}
+        z_nb = {c_nb: oof(mw, None, c_nb) for c_nb in GRID_C_NB}
+        candidates = [("lr", c, 0.0, _sigmoid(z_lr[c])) for c in GRID_C]
+        if "mean" in GRID_KIND:
+            candidates += [("mean", c, c_nb, (_sigmoid(z_lr[c]) + _sigmoid(z_nb[c_nb])) / 2)
+                           for c in GRID_C for c_nb in z_nb]
+        if GRID_STACK:
+            candidates += [
+                ("stack", c, c_nb,
+                 oof_stack(mw, stack_features([z_lr[c], z_nb[c_nb]], sims, ntok)))
+                for c in GRID_C for c_nb in z_nb
+            ]
         for kind, c, c_nb, p_oof in candidates:
             hold, spam, f1 = thresholds(p_oof, tr_y, tr_modern, keep, abstain)
             pa, ra, f1a = fraud_prf(tr_y[em], p_oof[em] >= hold)
@@ -328,11 +469,24 @@ def main() -> None:
           f"spam>={spam:.3f}", file=sys.stderr)
 
     vec, x = _vectorize(docs)
-    model = _Linear(x, tr_y, _weights(tr_y, tr_modern, mw), c, c_nb if kind == "mean" else None)
+    weights = _weights(tr_y, tr_modern, mw)
+    base = _Linear(x, tr_y, weights, c, c_nb if kind != "lr" else None)
+    model: _Linear | _Stack = base
+    if kind == "stack":
+        # The stacker learns from out-of-fold features (as in CV); at runtime its inputs come
+        # from the models refit on all training rows and all EMSCAD training rows as neighbours.
+        x_oof = stack_features([oof(mw, c, None), oof(mw, None, c_nb)], sims, ntok)
+        model = _Stack(base, knn_reference(base.tfidf, x[em]), tr_y[em] == 1,  # type: ignore[index]
+                       _Stacker(x_oof, tr_y, weights))
+
+    def predict(raw: list[str]) -> np.ndarray:
+        d = _docs([t.lower() for t in raw], stop)
+        c_ = vec.transform(d)  # type: ignore[attr-defined]
+        return model.predict(c_, n_tokens(d)) if isinstance(model, _Stack) else model.predict(c_)
+
     # The one look at the held-out parts.
-    p_em = model.predict(vec.transform(_docs([texts[i] for i in held], stop)))  # type: ignore[attr-defined]
-    p_mod = model.predict(vec.transform(  # type: ignore[attr-defined]
-        _docs([m[2].lower() for m in m_held], stop)))
+    p_em = predict([texts[i] for i in held])
+    p_mod = predict([m[2] for m in m_held])
     p, r, f1 = fraud_prf(labels[held], p_em >= hold)
     ps, rs, f1s = fraud_prf(labels[held], p_em >= spam)
     print(f"held-out EMSCAD ({len(held)} rows), model alone: held level P={p:.3f} R={r:.3f} "
@@ -346,6 +500,7 @@ def main() -> None:
                       "(Ashby, JobSpy, Uber; 80% of employers) as legitimate",
         "seed": SEED,
         "holdout": HOLDOUT,
+        "kind": kind,
         "C": c,
         "modern_weight": mw,
         "hold_probability": round(hold, 6),

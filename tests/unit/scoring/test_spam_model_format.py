@@ -56,3 +56,33 @@ def test_runtime_model_matches_training(c_nb: float | None) -> None:
     got = [runtime.predict(p) for p in probe]
     assert got == pytest.approx(list(expected), abs=1e-5)
     assert got[0] > 0.5 > got[1]
+
+
+def test_runtime_stacked_model_matches_training() -> None:
+    """Format 3: the stacker over both models' log-odds, the neighbour cosines (reference rows
+    cut to their heaviest terms) and the token count, to 1e-6."""
+    ts = _script()
+    ts.KNN_TERMS = 6  # the probe texts are short: make the cut bite
+    stop = frozenset({"on", "us", "from", "no", "now"})
+    texts = FRAUD + LEGIT
+    y = np.array([1] * len(FRAUD) + [0] * len(LEGIT))
+    docs = ts._docs(texts, stop)
+    vec, counts = ts._vectorize(docs)
+    w = np.ones(len(y))
+    base = ts._Linear(counts, y, w, 4.0, 1.0)
+    ref = ts.knn_reference(base.tfidf, counts)
+    assert ref.getnnz(axis=1).max() <= 6
+    sims = ts.knn_sims(base.tfidf, ref, y == 1, counts)
+    x = ts.stack_features(base.decisions(counts), sims, ts.n_tokens(docs))
+    model = ts._Stack(base, ref, y == 1, ts._Stacker(x, y, w))
+    export = ts.export_model(vec, model, stop)
+    assert export["format"] == "hirehound-spam-stack/3"
+    runtime = TextModel(export)
+    probe = ["Earn money from home, no experience!", "Backend engineer (Python, AWS)",
+             "nothing known here", "Data entry clerk: earn cash weekly from home, apply now",
+             "Senior data engineer, Spark pipelines and code review"]
+    probe_docs = ts._docs([p.lower() for p in probe], stop)
+    expected = model.predict(vec.transform(probe_docs), ts.n_tokens(probe_docs))
+    got = [runtime.predict(p) for p in probe]
+    assert got == pytest.approx(list(expected), abs=1e-6)
+    assert runtime.predict(FRAUD[0]) > 0.5 > runtime.predict(LEGIT[0])
