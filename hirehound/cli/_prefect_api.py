@@ -14,6 +14,15 @@ A configured `PREFECT_API_URL` (a `prefect server`, Prefect Cloud) is used as it
 
 The server is Prefect's own (`prefect.server.api.server.create_app`, ephemeral mode: no UI, no
 scheduler services), on Prefect's database under `PREFECT_HOME`, as the temporary one is.
+
+It keeps the books of the command's runs; it is not the work. Two things keep it from taking
+the CPU the pipeline needs (on a busy 2-core machine it used ~4 s of CPU over a 45 s import
+beyond its start): it runs without the event persister and the automation triggers (no
+automations exist on a local API; flow and task runs, their states, logs and artifacts are all
+recorded as before; only the UI's event feed stays empty), and once started it lowers its own
+priority (`HIREHOUND_PREFECT_API_NICE`, default 10; 0 keeps it), so what it records lags the
+pipeline by seconds instead of slowing it. A configured server (`hirehound server start`, a
+`prefect server`) keeps every service.
 """
 
 from __future__ import annotations
@@ -39,6 +48,12 @@ from typing import Any
 from hirehound.errors import ConfigurationError
 
 IDLE_ENV = "HIREHOUND_PREFECT_API_IDLE_S"
+NICE_ENV = "HIREHOUND_PREFECT_API_NICE"
+DEFAULT_NICE = 10
+# Services a local API does without (see the module's docstring); set either to "true" in the
+# environment to keep it.
+SERVICES_OFF = ("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED",
+                "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED")
 DEFAULT_IDLE_S = 600.0
 STATE_FILE = "prefect-api.json"
 START_TIMEOUT_S = 180.0
@@ -212,15 +227,15 @@ def _free_port() -> int:
 
 
 def _spawn(home: Path, idle_s: float) -> Api:
-    port = _free_port()
+    nice, port = _nice(), _free_port()
     log = open(home / "prefect-api.log", "ab")  # noqa: SIM115 (the child keeps it)
     process = subprocess.Popen(
         [sys.executable, "-m", "hirehound.cli._prefect_api", "--port", str(port),
-         "--idle-s", str(idle_s or 3600.0)],
+         "--idle-s", str(idle_s or 3600.0), "--nice", str(nice)],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=idle_s > 0,  # outlives this command (and its Ctrl-C)
-        env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED":
-             os.environ.get("PREFECT_SERVER_ANALYTICS_ENABLED", "false")},
+        env={**{k: "false" for k in ("PREFECT_SERVER_ANALYTICS_ENABLED", *SERVICES_OFF)},
+             **os.environ},
     )
     log.close()
     url = f"http://127.0.0.1:{port}/api"
@@ -229,6 +244,26 @@ def _spawn(home: Path, idle_s: float) -> Api:
             "pid": process.pid, "url": url, "prefect_home": os.environ.get("PREFECT_HOME", ""),
             "started_at": time.time(), "idle_s": idle_s}), encoding="utf-8")
     return Api(url, process, stop_at_exit=idle_s == 0)
+
+
+def _nice() -> int:
+    raw = os.environ.get(NICE_ENV, str(DEFAULT_NICE))
+    try:
+        return max(0, min(19, int(raw)))
+    except ValueError:
+        raise ConfigurationError(f"{NICE_ENV} must be a whole number 0-19, not {raw!r}") from None
+
+
+def _yield_cpu(increment: int) -> None:
+    """Lower this process's priority by `increment`: every thread's (Linux keeps a nice value
+    per thread; threads started later inherit their creator's)."""
+    if increment <= 0:
+        return
+    tids = os.listdir("/proc/self/task") if os.path.isdir("/proc/self/task") else ["0"]
+    for tid in tids:
+        with contextlib.suppress(OSError):  # a thread that has just ended
+            os.setpriority(os.PRIO_PROCESS, int(tid),
+                           min(19, os.getpriority(os.PRIO_PROCESS, int(tid)) + increment))
 
 
 def _healthy(url: str, timeout_s: float = 1.0) -> bool:
@@ -330,8 +365,9 @@ def _keep_template(database: Path) -> None:
     partial.replace(template)
 
 
-def serve(port: int, idle_s: float) -> None:
-    """Run Prefect's API on 127.0.0.1:`port` until it has been idle for `idle_s` seconds."""
+def serve(port: int, idle_s: float, nice: int = 0) -> None:
+    """Run Prefect's API on 127.0.0.1:`port` until it has been idle for `idle_s` seconds; once
+    it answers, `nice` steps below the priority it started with."""
     os.environ.update({"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
                        "PREFECT__SERVER_FINAL": "1"})
     os.environ.pop("PREFECT_API_URL", None)
@@ -358,6 +394,7 @@ def serve(port: int, idle_s: float) -> None:
         while not server.started and not server.should_exit:  # the start (migrations) is
             time.sleep(0.5)                                   # not idleness
         watch.last = time.monotonic()
+        _yield_cpu(nice)  # started: from now on it keeps books behind the pipeline
         while not server.should_exit:
             time.sleep(min(5.0, idle_s))
             if watch.open == 0 and time.monotonic() - watch.last > idle_s:
@@ -371,8 +408,9 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="Prefect's API for Hirehound's CLI (internal)")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--idle-s", type=float, default=DEFAULT_IDLE_S)
+    ap.add_argument("--nice", type=int, default=0)
     args = ap.parse_args(argv)
-    serve(args.port, args.idle_s)
+    serve(args.port, args.idle_s, args.nice)
 
 
 if __name__ == "__main__":

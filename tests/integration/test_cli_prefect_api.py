@@ -106,3 +106,70 @@ def test_a_new_prefect_home_starts_from_the_template(
         assert run.status_code in (200, 201), run.text
     finally:
         second.close()
+
+
+def _nice_values(pid: int) -> list[int]:
+    values = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        except OSError:
+            continue
+        values.append(int(stat.rsplit(")", 1)[1].split()[16]))  # field 19: nice
+    return values
+
+
+def test_the_api_keeps_books_behind_the_pipeline(no_api: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once it answers, every thread of the local API runs below the command's priority, and
+    without the event persister it still records the flow run and its task runs."""
+    from prefect import flow, task
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    monkeypatch.setenv(_prefect_api.IDLE_ENV, "0")
+    api = _prefect_api.start_for_cli()
+    assert api is not None and api.process is not None
+    try:
+        url = api.wait()
+        deadline = time.monotonic() + 30
+        while min(_nice_values(api.process.pid)) < _prefect_api.DEFAULT_NICE:
+            assert time.monotonic() < deadline, _nice_values(api.process.pid)
+            time.sleep(0.2)
+        assert os.getpriority(os.PRIO_PROCESS, 0) < _prefect_api.DEFAULT_NICE
+
+        @task
+        def double(x: int) -> int:
+            return 2 * x
+
+        @flow
+        def books() -> str:
+            from prefect.runtime import flow_run
+
+            assert [double(i) for i in range(3)] == [0, 2, 4]
+            return str(flow_run.id)
+
+        with temporary_settings({PREFECT_API_URL: url}):
+            run_id = books()
+            with get_client(sync_client=True) as client:
+                deadline = time.monotonic() + 60
+                while True:  # the task runs' states arrive as events, recorded shortly after
+                    runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+                        id=FlowRunFilterId(any_=[run_id])))
+                    done = [r for r in runs if r.state and r.state.type.value == "COMPLETED"]
+                    if len(done) == 3 or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.5)
+        assert len(done) == 3
+    finally:
+        api.close()
+
+
+def test_a_bad_nice_setting_is_a_clear_error(no_api: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from hirehound.errors import ConfigurationError
+
+    monkeypatch.setenv(_prefect_api.NICE_ENV, "low")
+    with pytest.raises(ConfigurationError, match=_prefect_api.NICE_ENV):
+        _prefect_api.start_for_cli()
