@@ -25,7 +25,9 @@ from tests.conftest import shared_data
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-HOLD_S = 10.0
+# How long the holder keeps the slot at most, waiting for the work to be refused it (it was
+# a fixed 10 s: 70 s over the module, and no proof the work had asked by then).
+REFUSED_WITHIN_S = 300.0
 BODY = ("<h2>About the role</h2><p>We are hiring a {role} to build our payments platform in "
         "Python and PostgreSQL.</p><ul><li>Design APIs</li><li>Run Kubernetes services</li>"
         "</ul><h3>Benefits</h3><p>Health, 401k, equity.</p>")
@@ -73,10 +75,30 @@ def limit(prefect_harness: None) -> Iterator[Callable[[str], None]]:
             client.delete_global_concurrency_limit_by_name(name)
 
 
+@contextlib.contextmanager
+def _refusals(name: str) -> Iterator[threading.Event]:
+    """An event set when the server refuses a slot of `name` (423: the limit is full) to
+    this process's slot takers (`tasks._context`): it watches their requests, changes none."""
+    import tasks._context as ctx
+
+    refused = threading.Event()
+    post = ctx._post
+
+    def watched(client: Any, path: str, body: dict[str, Any]) -> Any:
+        response = post(client, path, body)
+        if response.status_code == 423 and name in body.get("names", ()):
+            refused.set()
+        return response
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ctx, "_post", watched)
+        yield refused
+
+
 def _waits_for(name: str, work: Callable[[], Any]) -> Any:
     """Run `work` once with the slot free (warm caches), then while a holder keeps the only
-    slot for HOLD_S: it must still be running when the slot is given back. Returns the held
-    run's result."""
+    slot until the work has asked for it and been refused: it must still be running when the
+    slot is given back. Returns the held run's result."""
     from prefect.client.orchestration import get_client
     from prefect.concurrency.sync import concurrency
 
@@ -85,27 +107,33 @@ def _waits_for(name: str, work: Callable[[], Any]) -> Any:
     result: list[Any] = []
     finished_while_held: list[bool] = []
 
-    def hold() -> None:
-        with concurrency(name, occupy=1):
-            held.set()
-            time.sleep(HOLD_S)
-            finished_while_held.append(done.is_set())
+    with _refusals(name) as refused:
+        def hold() -> None:
+            with concurrency(name, occupy=1):
+                held.set()
+                # Not a fixed time: until the work is refused its slot (it may take long to
+                # get there on a loaded machine), or has finished (it should not), or never.
+                deadline = time.monotonic() + REFUSED_WITHIN_S
+                while not (refused.is_set() or done.is_set()) and time.monotonic() < deadline:
+                    refused.wait(0.1)
+                finished_while_held.append(done.is_set())
 
-    def run() -> None:
-        try:
-            result.append(work())
-        finally:
-            done.set()
+        def run() -> None:
+            try:
+                result.append(work())
+            finally:
+                done.set()
 
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert held.wait(30)
-    worker = threading.Thread(target=run)
-    worker.start()
-    holder.join()
-    worker.join(300)
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert held.wait(30)
+        worker = threading.Thread(target=run)
+        worker.start()
+        holder.join()
+        worker.join(300)
     assert result, f"{name}: the work failed or never finished"
-    # Free, each of these takes 1-5 s; held, it cannot finish before the slot comes back.
+    assert refused.is_set(), f"{name}: the work never asked for its slot while it was held"
+    # Held, it cannot finish before the slot comes back.
     assert finished_while_held == [False], f"{name}: finished while its slot was held"
     with get_client(sync_client=True) as client:
         assert client.read_global_concurrency_limit_by_name(name).active_slots == 0

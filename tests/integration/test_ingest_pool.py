@@ -1,6 +1,6 @@
-"""A bulk import on a real pool: a real `prefect server` (port 4300-4399), `hirehound setup`,
-the `ingest-import` and `process-postings` deployments of prefect.yaml, two real process
-workers polling `processing` and the test PostgreSQL.
+"""A bulk import on a real pool: a real `prefect server` (port 4300-4399: the upper half of
+HIREHOUND_TEST_PORTS), `hirehound setup`, the `ingest-import` and `process-postings`
+deployments of prefect.yaml, two real process workers polling `processing` and the test PostgreSQL.
 
 The import: N_FILES generated JSONL files of PER_FILE realistic, distinct generic postings,
 given as separate targets so they are read one after another. With POOL_THRESHOLD at two
@@ -238,11 +238,9 @@ def imported(database_settings: Settings, tmp_path_factory: pytest.TempPathFacto
     files = _write_files(tmp_path_factory.mktemp("ingest-pool-files"))
     t0 = time.monotonic()
     with contextlib.ExitStack() as stack:
-        with pytest.MonkeyPatch.context() as mp:
-            # Ports 4300-4399: other test servers of this machine take 4200-4299.
-            original = ps.free_port
-            mp.setattr(ps, "free_port", lambda lo=4300, hi=4399: original(lo, hi))
-            server = stack.enter_context(ps.start_server(home))
+        # The upper half of the test ports (4300-4399): other test servers of this machine
+        # take the lower one.
+        server = stack.enter_context(ps.start_server(home, ports=ps.port_range(upper=True)))
         setup(config=SetupConfig(database_url=os.environ["HIREHOUND_DATABASE_URL"],
                                  heartbeat_s=ps.HEARTBEAT_S, stuck_after_s=2 * ps.HEARTBEAT_S))
         ps.deploy(server, "-n", "ingest-import", "-n", "process-postings")

@@ -1,7 +1,8 @@
 """The exporter, the dashboard and the alert rules against a real Prometheus during a real
-bulk import on a real pool: a `prefect server` (ports 4300-4399), `hirehound setup`, the
-`ingest-import` and `process-postings` deployments, two process workers on `processing`, the
-exporter in this process and Debian's `prometheus` scraping it every 3 seconds (ports 4900-4999).
+bulk import on a real pool: a `prefect server` (ports 4300-4399, the upper half of
+HIREHOUND_TEST_PORTS), `hirehound setup`, the `ingest-import` and `process-postings`
+deployments, two process workers on `processing`, the exporter in this process and Debian's
+`prometheus` scraping it every 3 seconds (ports 4900-4999).
 
 The import runs once for the module (~2 minutes on 2 cores): N_FILES files of PER_FILE
 postings plus one record that is not a posting (a dead letter), the first file in the parent
@@ -156,10 +157,9 @@ def run(database_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
     files = _write_files(tmp_path_factory.mktemp("metrics-pool-files"))
     t0 = time.monotonic()
     with contextlib.ExitStack() as stack:
-        with pytest.MonkeyPatch.context() as mp:
-            original = ps.free_port
-            mp.setattr(ps, "free_port", lambda lo=4300, hi=4399: original(lo, hi))
-            server = stack.enter_context(ps.start_server(home))
+        # The upper half of the test ports (4300-4399): other test servers of this machine
+        # take the lower one.
+        server = stack.enter_context(ps.start_server(home, ports=ps.port_range(upper=True)))
         setup(config=SetupConfig(database_url=os.environ["HIREHOUND_DATABASE_URL"],
                                  heartbeat_s=ps.HEARTBEAT_S, stuck_after_s=2 * ps.HEARTBEAT_S))
         ps.deploy(server, "-n", "ingest-import", "-n", "process-postings")

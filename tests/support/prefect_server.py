@@ -8,7 +8,8 @@
         finally:
             stop_process(worker)
 
-The server runs on SQLite in its folder, on a free port in 4200-4299, with the scheduler off
+The server runs on SQLite in its folder, on a free port in 4200-4299 (the lower half of
+HIREHOUND_TEST_PORTS, see `port_range`), with the scheduler off
 (cron deployments never fire mid-test), the UI off and the task-run recorder batches raised.
 Workers poll every second, prefetch nothing, send heartbeats every `HEARTBEAT_S` seconds and
 run flows in the repository (`HIREHOUND_WORKDIR`); each writes its log next to the server's
@@ -47,8 +48,31 @@ class Server:
     env: dict[str, str]
 
 
-def free_port(lo: int = 4200, hi: int = 4299) -> int:
-    """The first port in [lo, hi] free on 127.0.0.1 (raises RuntimeError when none is)."""
+# Ports this machine's test servers may take: HIREHOUND_TEST_PORTS=lo-hi, so two checkouts
+# running tests at once (a lead's and a helper's) each keep to their own range.
+DEFAULT_TEST_PORTS = "4200-4399"
+
+
+def port_range(*, upper: bool = False) -> tuple[int, int]:
+    """The lower (default: 4200-4299) or upper (4300-4399) half of HIREHOUND_TEST_PORTS: test
+    servers take the lower half, the pool tests that may run beside them the upper one."""
+    value = os.environ.get("HIREHOUND_TEST_PORTS") or DEFAULT_TEST_PORTS
+    try:
+        lo, hi = (int(part) for part in value.split("-"))
+    except ValueError:
+        raise ValueError(f"HIREHOUND_TEST_PORTS={value!r}: expected lo-hi, e.g. 4600-4799"
+                         ) from None
+    if not 0 < lo < hi < 65536:
+        raise ValueError(f"HIREHOUND_TEST_PORTS={value!r}: expected 0 < lo < hi < 65536")
+    mid = (lo + hi) // 2
+    return (mid + 1, hi) if upper else (lo, mid)
+
+
+def free_port(lo: int | None = None, hi: int | None = None) -> int:
+    """The first port in [lo, hi] (default: `port_range()`) free on 127.0.0.1 (raises
+    RuntimeError when none is)."""
+    if lo is None or hi is None:
+        lo, hi = port_range()
     for port in range(lo, hi + 1):
         with socket.socket() as s:
             try:
@@ -127,17 +151,19 @@ def _cpu_seconds(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def start_server(home: Path, *, startup_timeout: float = 90) -> Iterator[Server]:
+def start_server(home: Path, *, startup_timeout: float = 90,
+                 ports: tuple[int, int] | None = None) -> Iterator[Server]:
     """Start `prefect server` with its database and log (`server.log`) under `home`, wait
     until it answers, and point this process's Prefect client at it until the block exits;
     then drain this process's log/event workers and stop the server.
 
     `startup_timeout` is how long the server may go without answering and without using
     CPU (imports, migrations): a loaded machine makes its start slower (44 s, and past 90 s
-    beside other test runs), not failed."""
+    beside other test runs), not failed. `ports`: the range to pick its port from (default:
+    `free_port()`'s)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    port = free_port()
+    port = free_port(*ports) if ports else free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {
         **os.environ,
