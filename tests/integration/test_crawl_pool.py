@@ -221,8 +221,8 @@ def test_child_runs_spread_over_both_workers_within_the_queue_limit(crawl: Crawl
     assert all(rnd.parent.state == "COMPLETED" for rnd in crawl.rounds)
     # 200 boards (195 when failed ones sit out) in runs of at most 25, then 40 boards.
     assert [len(rnd.children) for rnd in crawl.rounds] == [8, 5, 5, 5, 5]
-    for rnd in crawl.rounds:
-        assert {c.worker for c in rnd.children} == set(crawl.workers), rnd.number
+    # Both workers took child runs. (Not asserted per round: in a round of 5 one worker may take
+    # 4, finish one, and take the 5th before the other polls; CI saw it once.)
     took = Counter(c.worker for c in children)
     print(f"[crawl-pool] child runs per worker: {dict(took)}")
     assert set(took) == set(crawl.workers), took
@@ -233,8 +233,9 @@ def test_child_runs_spread_over_both_workers_within_the_queue_limit(crawl: Crawl
     print(f"[crawl-pool] most child runs running at once: {peak} (per worker: {per_worker})")
     assert peak <= SCRAPING_QUEUE_LIMIT
     assert all(n <= WORKER_LIMIT for n in per_worker.values())
-    # The queue's limit is the one that binds (the workers could take 2 x 4 - 1 child runs).
-    assert peak == SCRAPING_QUEUE_LIMIT
+    # The queue's limit is the one that binds (the workers could take 2 x 4 - 1 child runs);
+    # above one worker's limit, so the two ran child runs at the same time.
+    assert peak == SCRAPING_QUEUE_LIMIT > WORKER_LIMIT
 
 
 def test_requests_stay_within_the_rate_limit(crawl: Crawl) -> None:
