@@ -33,6 +33,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from hirehound.errors import ConfigurationError, StorageError
+from hirehound.prefect_env import TASK_RUN_RECORDER_IN_BATCHES
 from hirehound.settings import Settings
 from hirehound.storage import db
 
@@ -44,9 +45,7 @@ _CREATE_LOCK = 0x48_48_50_46  # "HHPF"
 # Production settings of the server (documented in deployments/observability/README.md):
 # the task-run recorder writes task-run states in batches instead of one row at a time.
 SERVER_DEFAULTS: dict[str, str] = {
-    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "200",
-    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "200",
-    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "2",
+    **TASK_RUN_RECORDER_IN_BATCHES,
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
 }
 

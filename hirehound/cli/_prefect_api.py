@@ -15,11 +15,13 @@ A configured `PREFECT_API_URL` (a `prefect server`, Prefect Cloud) is used as it
 The server is Prefect's own (`prefect.server.api.server.create_app`, ephemeral mode: no UI, no
 scheduler services), on Prefect's database under `PREFECT_HOME`, as the temporary one is.
 
-It keeps the books of the command's runs; it is not the work. Two things keep it from taking
+It keeps the books of the command's runs; it is not the work. Three things keep it from taking
 the CPU the pipeline needs (on a busy 2-core machine it used ~4 s of CPU over a 45 s import
 beyond its start): it runs without the event persister and the automation triggers (no
 automations exist on a local API; flow and task runs, their states, logs and artifacts are all
-recorded as before; only the UI's event feed stays empty), and once started it lowers its own
+recorded as before; only the UI's event feed stays empty); it records task runs in batches,
+as `hirehound server start` does (`hirehound/prefect_env.py`: a quarter of the CPU per task
+run); and once started it lowers its own
 priority (`HIREHOUND_PREFECT_API_NICE`, default 10; 0 keeps it), so what it records lags the
 pipeline by seconds instead of slowing it. A configured server (`hirehound server start`, a
 `prefect server`) keeps every service.
@@ -46,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from hirehound.errors import ConfigurationError
+from hirehound.prefect_env import TASK_RUN_RECORDER_IN_BATCHES
 
 IDLE_ENV = "HIREHOUND_PREFECT_API_IDLE_S"
 NICE_ENV = "HIREHOUND_PREFECT_API_NICE"
@@ -235,7 +238,7 @@ def _spawn(home: Path, idle_s: float) -> Api:
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=idle_s > 0,  # outlives this command (and its Ctrl-C)
         env={**{k: "false" for k in ("PREFECT_SERVER_ANALYTICS_ENABLED", *SERVICES_OFF)},
-             **os.environ},
+             **TASK_RUN_RECORDER_IN_BATCHES, **os.environ},
     )
     log.close()
     url = f"http://127.0.0.1:{port}/api"
