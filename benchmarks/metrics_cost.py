@@ -77,7 +77,7 @@ def main() -> None:
         session.execute(text(
             "insert into stage_runs (finished_at, stage, queue, worker, status, postings_in,"
             " postings_out, duration_s) select now() - (g % 43200) * interval '1 minute',"
-            " (array['prepare_and_check','extract_skills_and_embed','assign_clusters',"
+            " (array['prepare_and_check','extract_skills_and_embed','deduplicate_and_cluster',"
             "'index_and_publish'])[1 + g % 4], (array['processing','ml','deduplication',"
             "'indexing'])[1 + g % 4], 'w' || (g % 4), case when g % 50 = 0 then 'failed'"
             " else 'completed' end, 512, 510, (g % 600) / 10.0"

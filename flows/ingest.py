@@ -114,17 +114,17 @@ def process_chunk(ids: Sequence[int], run: Call = _prefect,
     rest = routing.ids("possible", "unique")
     if rest:
         rest = run(t.extract_skills_and_embed, rest)
-        keep = set(rest)
-        possible = [d for d in routing.possible if d.posting_id in keep]
-        decided = run(t.deep_check, possible) if possible else []
-        run(t.assign_clusters, decided + [d for d in routing.unique if d.posting_id in keep])
     exact_ids = routing.ids("exact")
+    own: list[int] = []
     if exact_ids:
-        # After the rest: an exact copy of a posting in this very chunk needs it clustered.
         own = _await_originals(routing.exact, ids, wait_for_originals_s)
         if own:
             own = list(run(t.extract_skills_and_embed, own))
-        run(t.attach_duplicates, routing.exact, own)
+    keep = set(rest)
+    possible = [d for d in routing.possible if d.posting_id in keep]
+    unique = [d for d in routing.unique if d.posting_id in keep]
+    if possible or unique or routing.exact:
+        run(t.deduplicate_and_cluster, possible, unique, routing.exact, own)
 
     # Postings a crash left past clustering only need the last stage (a rescued run).
     every = [*rest, *exact_ids, *routing.resumed]

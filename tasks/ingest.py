@@ -94,16 +94,16 @@ class Chunk(Sequence[int]):
 STAGE_LIMITS: dict[str, str] = {
     "prepare_and_check": concerns.PROCESSING,
     "extract_skills_and_embed": concerns.ML,
-    "deep_check": concerns.DEDUPLICATION,
-    "attach_duplicates": concerns.DEDUPLICATION,
-    "assign_clusters": concerns.DEDUPLICATION,
+    "deduplicate_and_cluster": concerns.DEDUPLICATION,
     "index_and_publish": concerns.INDEXING,
     "reindex": concerns.INDEXING,
 }
 # Dead-letter steps naming a whole chunk's failure (a stage task, the flow before its first
 # stage, a child run that ended badly, a fetch): the sweep retries their postings, never
 # those with a letter of their own (hirehound.maintenance.claim_stuck).
-SWEEP_RETRY_STEPS = (*STAGE_LIMITS, "start", "process", "sweep")
+# The three stages `deduplicate_and_cluster` replaced still name letters written before it.
+SWEEP_RETRY_STEPS = (*STAGE_LIMITS, "start", "process", "sweep",
+                     "deep_check", "attach_duplicates", "assign_clusters")
 
 
 def _ok(result: Any) -> Chunk:
@@ -198,23 +198,19 @@ def extract_skills_and_embed(posting_ids: Sequence[int]) -> Chunk:
 
 
 @task(**_CHUNK)
-def deep_check(decisions: list[DedupDecision]) -> list[DedupDecision]:
-    """Semantic and attribute stages for the possible duplicates."""
-    return run_step(ingest.deep_check, decisions)
-
-
-@task(**_CHUNK)
-def attach_duplicates(decisions: list[DedupDecision], own: Sequence[int] = ()) -> Chunk:
-    """Exact duplicates: inherit skills and vectors (but those in `own`, which have their
-    own), join the original's cluster."""
-    run_step(ingest.inherit_from_duplicates, decisions, own=list(own))
-    return _ok(run_step(ingest.assign_clusters, decisions))
-
-
-@task(**_CHUNK)
-def assign_clusters(decisions: list[DedupDecision]) -> Chunk:
-    """New clusters for unique postings, attachments and merges for duplicates."""
-    return _ok(run_step(ingest.assign_clusters, decisions))
+def deduplicate_and_cluster(possible: list[DedupDecision], unique: list[DedupDecision],
+                            exact: list[DedupDecision], own: Sequence[int] = ()) -> Chunk:
+    """The deep check of the possible duplicates, then the clusters: new ones for unique
+    postings, attachments and merges for duplicates; last the exact copies (one may copy a
+    posting of this very chunk, clustered just before), which inherit their original's skills
+    and vectors (but those in `own`, which have their own). One task run rather than three:
+    each costs the flow and Prefect's API ~10-30 ms of CPU."""
+    decided = run_step(ingest.deep_check, possible) if possible else []
+    ok = list(run_step(ingest.assign_clusters, decided + unique).ok) if decided or unique else []
+    if exact:
+        run_step(ingest.inherit_from_duplicates, exact, own=list(own))
+        ok += run_step(ingest.assign_clusters, exact).ok
+    return Chunk(ok)
 
 
 @task(**_CHUNK)

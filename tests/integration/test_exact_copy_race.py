@@ -138,7 +138,7 @@ def test_the_copy_waits_for_its_original_in_the_other_chunk(
 
     def run_b(task: Any, *args: Any, **kwargs: Any) -> Any:
         out = task.fn(*args, **kwargs)
-        if task is t.attach_duplicates:  # the copy has inherited: now chunk A may go on
+        if task is t.deduplicate_and_cluster:  # the copy has inherited: now chunk A may go on
             held.release.set()
         return out
 
