@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hirehound.prefect_env import TASK_RUN_RECORDER_IN_BATCHES
+
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 HEARTBEAT_S = 30  # PREFECT_FLOWS_HEARTBEAT_FREQUENCY of started workers (Prefect's minimum)
@@ -169,8 +171,7 @@ def start_server(home: Path, *, startup_timeout: float = 90,
         **os.environ,
         "PREFECT_HOME": str(home / "prefect-home"),
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home}/prefect.db",
-        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "200",
-        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "200",
+        **TASK_RUN_RECORDER_IN_BATCHES,  # as `hirehound server start` runs it
         "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
         "PREFECT_SERVER_EVENTS_PROACTIVE_GRANULARITY": "PT2S",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
