@@ -21,10 +21,9 @@ beyond its start): it runs without the event persister and the automation trigge
 automations exist on a local API; flow and task runs, their states, logs and artifacts are all
 recorded as before; only the UI's event feed stays empty); it records task runs in batches,
 as `hirehound server start` does (`hirehound/prefect_env.py`: a quarter of the CPU per task
-run); and once started it lowers its own
-priority (`HIREHOUND_PREFECT_API_NICE`, default 10; 0 keeps it), so what it records lags the
-pipeline by seconds instead of slowing it. A configured server (`hirehound server start`, a
-`prefect server`) keeps every service.
+run); and once started it lowers its own priority (`HIREHOUND_PREFECT_API_NICE`, default 10;
+0 keeps it), so what it records lags the pipeline by seconds instead of slowing it. A
+configured server (`hirehound server start`, a `prefect server`) keeps every service.
 """
 
 from __future__ import annotations
