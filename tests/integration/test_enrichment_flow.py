@@ -195,6 +195,10 @@ BURST_BUCKET = 20
 BURST_RATE = 10.0  # per second
 BURST_CONCURRENCY = 10
 BURST_THREADS = 30
+# Each answer takes this long, so requests overlap: the bucket's first 20 would be in flight
+# at once without the concurrency limit (at 0.05 s, no more than 3-5 ever were, and the
+# limit's assertion could not fail).
+BURST_ANSWER_S = 0.5
 
 
 def test_rate_and_concurrency_limits_hold_under_a_burst(env: None) -> None:
@@ -222,7 +226,7 @@ def test_rate_and_concurrency_limits_hold_under_a_burst(env: None) -> None:
             state["now"] += 1
             state["max"] = max(state["max"], state["now"])
             starts.append(time.monotonic())
-        time.sleep(0.05)
+        time.sleep(BURST_ANSWER_S)
         with lock:
             state["now"] -= 1
         return Response(200, HOME, {"Content-Type": "text/html"})
