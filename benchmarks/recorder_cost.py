@@ -20,7 +20,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from statistics import median
 
@@ -29,10 +28,9 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import bench_dir, commit
+from _common import bench_dir, commit, fresh_home
 
-from hirehound.cli._prefect_api import SERVICES_OFF
-from hirehound.prefect_env import TASK_RUN_RECORDER_IN_BATCHES
+from hirehound.cli import _prefect_api
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOW = """
@@ -53,47 +51,36 @@ many(int(sys.argv[1]))
 """
 
 
+# Prefect's own defaults, set explicitly: the environment wins over the local API's batches.
+ONE_BY_ONE = {"PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "1",
+              "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "1",
+              "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "5"}
+
+
 def _cpu_s(proc: psutil.Process) -> float:
     times = proc.cpu_times()
     return float(times.user + times.system)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def one_run(tasks: int, batched: bool, home: Path) -> float:
-    """The API's CPU seconds for one flow of `tasks` empty tasks, recorder caught up."""
-    env = {**os.environ, "PREFECT_HOME": str(home),
-           **{k: "false" for k in ("PREFECT_SERVER_ANALYTICS_ENABLED", *SERVICES_OFF)},
-           **(TASK_RUN_RECORDER_IN_BATCHES if batched else {})}
-    env.pop("PREFECT_API_URL", None)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/api"
-    api = subprocess.Popen(
-        [sys.executable, "-m", "hirehound.cli._prefect_api", "--port", str(port),
-         "--idle-s", "600"], env=env, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """The API's CPU seconds for one flow of `tasks` empty tasks, recorder caught up. The API
+    is the one `hirehound ingest` starts (`_prefect_api.start_for_cli`), in a new Prefect
+    home, stopped after the run."""
+    os.environ.pop("PREFECT_API_URL", None)  # the last run's
+    os.environ.update({"PREFECT_HOME": str(home), _prefect_api.IDLE_ENV: "0"})
+    for key in ONE_BY_ONE:
+        os.environ.pop(key, None)
+    if not batched:
+        os.environ.update(ONE_BY_ONE)
+    api = _prefect_api.start_for_cli()
+    assert api is not None and api.process is not None, "PREFECT_API_URL is configured"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline or api.poll() is not None:
-                    raise SystemExit("the local API did not start") from None
-                time.sleep(0.2)
+        api.wait()
         time.sleep(1.0)  # its start's last work
-        proc = psutil.Process(api.pid)
+        proc = psutil.Process(api.process.pid)
         before = _cpu_s(proc)
         subprocess.run([sys.executable, "-c", FLOW, str(tasks)], check=True, cwd=ROOT,
-                       env={**env, "PREFECT_API_URL": url}, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         last = _cpu_s(proc)
         while True:  # the recorder catches up (batches flush every 2 s)
             time.sleep(3.0)
@@ -102,8 +89,7 @@ def one_run(tasks: int, batched: bool, home: Path) -> float:
                 return now - before
             last = now
     finally:
-        api.terminate()
-        api.wait(30)
+        api.close()
 
 
 def main() -> None:
@@ -111,6 +97,7 @@ def main() -> None:
     ap.add_argument("--tasks", type=int, default=300)
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
+    fresh_home("recorder-cost")  # the local API's state and lock
     work = bench_dir("recorder-cost")
     figures: dict[bool, list[float]] = {False: [], True: []}
     for i in range(args.repeat):
