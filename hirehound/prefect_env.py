@@ -3,7 +3,7 @@ local API), as the environment of their processes: no Prefect import here.
 
 Prefect's task-run recorder writes each task-run state event in a transaction of its own by
 default; in batches, the server's CPU per task run falls about 4x (a flow of 300 empty
-tasks: 21 ms of the API's CPU per task run one by one, 5.4 ms in batches,
+tasks: 21-23 ms of the API's CPU per task run one by one, 5.4-6.3 ms in batches,
 `benchmarks/recorder_cost.py`).
 The cost: the UI shows a task run's latest state up to the flush interval late.
 """
